@@ -1,0 +1,145 @@
+package parquetscan
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// convert returns in as an array of type to (a quern type), sharing in's
+// buffers where the layout already matches. The caller releases the result.
+func convert(in arrow.Array, to arrow.DataType, alloc memory.Allocator) (arrow.Array, error) {
+	from := in.DataType()
+	if arrow.TypeEqual(from, to) {
+		in.Retain()
+		return in, nil
+	}
+	switch a := in.(type) {
+	case *array.Int8:
+		return widen[int8, int64](a.Int8Values(), in, to, alloc), nil
+	case *array.Int16:
+		return widen[int16, int64](a.Int16Values(), in, to, alloc), nil
+	case *array.Int32:
+		return widen[int32, int64](a.Int32Values(), in, to, alloc), nil
+	case *array.Uint8:
+		return widen[uint8, uint64](a.Uint8Values(), in, to, alloc), nil
+	case *array.Uint16:
+		return widen[uint16, uint64](a.Uint16Values(), in, to, alloc), nil
+	case *array.Uint32:
+		return widen[uint32, uint64](a.Uint32Values(), in, to, alloc), nil
+	case *array.Float32:
+		return widen[float32, float64](a.Float32Values(), in, to, alloc), nil
+	case *array.Float16:
+		out, dst := newFixed[float64](in, to, alloc)
+		for i, v := range a.Values() {
+			dst[i] = float64(v.Float32())
+		}
+		return out(), nil
+	case *array.Timestamp:
+		unit := from.(*arrow.TimestampType).Unit
+		if unit == arrow.Microsecond { // only the zone differs: relabel
+			return relabel(in, to), nil
+		}
+		out, dst := newFixed[arrow.Timestamp](in, to, alloc)
+		for i, v := range a.TimestampValues() {
+			dst[i] = arrow.Timestamp(toMicros(int64(v), unit))
+		}
+		return out(), nil
+	case *array.Binary:
+		return relabel(in, to), nil // same layout as utf8; bytes are not validated
+	case *array.FixedSizeBinary:
+		return copyFixedStrings(a, alloc)
+	}
+	return nil, fmt.Errorf("internal: parquetscan: no conversion from %s to %s", from, to)
+}
+
+// relabel shares in's buffers under another type of the same layout.
+func relabel(in arrow.Array, to arrow.DataType) arrow.Array {
+	d := in.Data()
+	nd := array.NewData(to, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
+	defer nd.Release()
+	return array.MakeFromData(nd)
+}
+
+// newFixed allocates a fixed-width output for in's rows and returns the
+// value slice to fill and a function that finishes the array. Validity is
+// shared with in when in starts at offset 0, and copied otherwise.
+func newFixed[T any](in arrow.Array, to arrow.DataType, alloc memory.Allocator) (func() arrow.Array, []T) {
+	n := in.Len()
+	var zero T
+	width := int(unsafe.Sizeof(zero))
+	values := memory.NewResizableBuffer(alloc)
+	values.Resize(n * width)
+	var dst []T
+	if n > 0 {
+		dst = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(values.Bytes()))), n)
+	}
+
+	d := in.Data()
+	var validity *memory.Buffer
+	ownValidity := false
+	if in.NullN() > 0 {
+		if d.Offset() == 0 {
+			validity = d.Buffers()[0]
+		} else {
+			validity = memory.NewResizableBuffer(alloc)
+			validity.Resize(int(bitutil.BytesForBits(int64(n))))
+			bitutil.CopyBitmap(d.Buffers()[0].Bytes(), d.Offset(), n, validity.Bytes(), 0)
+			ownValidity = true
+		}
+	}
+	finish := func() arrow.Array {
+		nd := array.NewData(to, n, []*memory.Buffer{validity, values}, nil, in.NullN(), 0)
+		values.Release()
+		if ownValidity {
+			validity.Release()
+		}
+		defer nd.Release()
+		return array.MakeFromData(nd)
+	}
+	return finish, dst
+}
+
+// widen converts each value with a Go conversion; null slots hold whatever
+// the source held, which is harmless behind the validity bitmap.
+func widen[S, D int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64](
+	src []S, in arrow.Array, to arrow.DataType, alloc memory.Allocator) arrow.Array {
+	out, dst := newFixed[D](in, to, alloc)
+	for i, v := range src {
+		dst[i] = D(v)
+	}
+	return out()
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
+
+// copyFixedStrings rebuilds fixed-length byte strings as utf8. Rare (plain
+// FIXED_LEN_BYTE_ARRAY columns), so a builder is good enough.
+func copyFixedStrings(a *array.FixedSizeBinary, alloc memory.Allocator) (arrow.Array, error) {
+	b := array.NewStringBuilder(alloc)
+	defer b.Release()
+	width := a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth
+	if int64(a.Len())*int64(width) > 1<<31-1 {
+		return nil, fmt.Errorf("a batch holds more than 2 GiB of strings; use a smaller batch size")
+	}
+	b.Reserve(a.Len())
+	b.ReserveData(a.Len() * width)
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.BinaryBuilder.Append(a.Value(i))
+	}
+	return b.NewArray(), nil
+}

@@ -1,0 +1,135 @@
+package planner
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// OpKind names a physical operator in a stage fragment.
+type OpKind string
+
+const (
+	OpScan        OpKind = "scan"         // read one split of Table: Columns, then Filter
+	OpWordCount   OpKind = "word_count"   // text scan fused with COUNT(*) GROUP BY word (the combiner)
+	OpFilter      OpKind = "filter"       // keep rows where Cond is true
+	OpProject     OpKind = "project"      // compute Exprs
+	OpAggregate   OpKind = "aggregate"    // hash aggregation in Mode
+	OpSort        OpKind = "sort"         // full sort by Keys
+	OpTopK        OpKind = "topk"         // the first Limit rows by Keys
+	OpLimit       OpKind = "limit"        // skip Offset, keep Limit
+	OpShuffleRead OpKind = "shuffle_read" // read this task's partition from every upstream task
+	OpValues      OpKind = "values"       // literal rows
+)
+
+// AggMode says which part of an aggregate's split an Aggregate op runs.
+type AggMode string
+
+const (
+	AggPartial  AggMode = "partial"  // raw rows → group keys + partial states (the combiner)
+	AggFinal    AggMode = "final"    // group keys + partial states → group keys + results
+	AggComplete AggMode = "complete" // raw rows → group keys + results, in one place
+)
+
+// Op is one operator of a stage fragment: plain data, so that a worker in
+// another process rebuilds exactly the operators the planner meant.
+type Op struct {
+	Kind   OpKind `json:"kind"`
+	Input  *Op    `json:"input,omitempty"`
+	Schema Schema `json:"schema"` // the op's output
+
+	Table   *Table `json:"table,omitempty"`   // scan, word_count
+	Columns []int  `json:"columns,omitempty"` // scan: indexes into Table.Schema
+	Cond    *Expr  `json:"cond,omitempty"`    // scan (pushed-down filter), filter
+
+	Exprs []*Expr `json:"exprs,omitempty"` // project
+
+	Groups []*Expr  `json:"groups,omitempty"` // aggregate: group keys over the input (AggFinal: the first len(Groups) input columns)
+	Aggs   []AggCall `json:"aggs,omitempty"`   // aggregate: Args are over the raw input; in AggFinal the states follow the groups
+	Mode   AggMode   `json:"mode,omitempty"`
+
+	Keys   []SortKey `json:"keys,omitempty"`   // sort, topk
+	Offset int64     `json:"offset,omitempty"` // limit
+	Limit  int64     `json:"limit,omitempty"`  // limit, topk
+
+	Rows [][]*Expr `json:"rows,omitempty"` // values
+}
+
+// Split is the part of a table one map task reads.
+type Split struct {
+	Path      string `json:"path,omitempty"`
+	Start     int64  `json:"start,omitempty"`
+	End       int64  `json:"end,omitempty"`        // byte range [Start, End) for text formats
+	RowGroups []int  `json:"row_groups,omitempty"` // Parquet
+	MemID     string `json:"mem_id,omitempty"`     // in-memory table
+	RowStart  int64  `json:"row_start,omitempty"`  // in-memory rows [RowStart, RowEnd)
+	RowEnd    int64  `json:"row_end,omitempty"`
+}
+
+// Partitioning says how a stage's output is cut for the next stage:
+// partition = hash(Keys) mod R. No keys with R = 1 sends everything to one
+// reducer.
+type Partitioning struct {
+	Keys []int `json:"keys"`
+	R    int   `json:"r"`
+}
+
+// StageKind tells map stages (reading splits) from reduce stages (reading
+// the partitions of an upstream stage).
+type StageKind string
+
+const (
+	StageMap    StageKind = "map"
+	StageReduce StageKind = "reduce"
+)
+
+// Stage is a set of identical tasks running Root, each on its own input.
+type Stage struct {
+	ID        int           `json:"id"`
+	Kind      StageKind     `json:"kind"`
+	Splits    []Split       `json:"splits,omitempty"` // map: one task per split
+	Input     int           `json:"input"`            // reduce: the upstream stage
+	Tasks     int           `json:"tasks"`
+	Root      *Op           `json:"root"`
+	Partition *Partitioning `json:"partition,omitempty"` // nil: output goes to the final merge
+	// Note explains a planning choice (for EXPLAIN).
+	Note string `json:"note,omitempty"`
+}
+
+// Final is the merge of the last stage's outputs that the coordinator does
+// before rows reach the client: a k-way merge by Keys when the task outputs
+// are sorted, then Offset/Limit, then only the first Width columns.
+type Final struct {
+	Keys   []SortKey `json:"keys,omitempty"`
+	Offset int64     `json:"offset,omitempty"`
+	Limit  int64     `json:"limit"` // < 0: no limit
+	Width  int       `json:"width"`
+}
+
+// Job is a query compiled to MapReduce stages (DESIGN.md §1).
+type Job struct {
+	Stages []*Stage `json:"stages"`
+	Final  Final    `json:"final"`
+	Schema Schema   `json:"schema"` // what the client sees
+}
+
+// Encode serializes the job.
+func (j *Job) Encode() ([]byte, error) { return json.Marshal(j) }
+
+// DecodeJob is the inverse of Encode.
+func DecodeJob(b []byte) (*Job, error) {
+	var j Job
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("internal: decoding job: %w", err)
+	}
+	return &j, nil
+}
+
+// Stage returns the stage with the given ID.
+func (j *Job) Stage(id int) *Stage {
+	for _, s := range j.Stages {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package planner
+
+// Rule is one named rewrite of a logical plan. Apply returns the node
+// unchanged (the same pointer) when the rule does not fire.
+type Rule struct {
+	Name  string
+	Apply func(Node) Node
+}
+
+// Rules is the rewrite table, applied in order, each bottom-up over the
+// whole tree.
+var Rules = []Rule{
+	{"merge_filters", mergeFilters},
+	{"push_filter_into_scan", pushFilterIntoScan},
+	{"prune_columns", nil}, // whole-tree rule: see Optimize
+}
+
+// Optimize applies every rule and returns the rewritten plan and the names
+// of the rules that fired (tests assert on these).
+func Optimize(n Node) (Node, []string) {
+	var fired []string
+	for _, r := range Rules {
+		var out Node
+		if r.Apply == nil {
+			out = pruneColumns(n)
+		} else {
+			out = rewriteUp(n, r.Apply)
+		}
+		if !samePlan(out, n) {
+			fired = append(fired, r.Name)
+		}
+		n = out
+	}
+	return n, fired
+}
+
+func rewriteUp(n Node, f func(Node) Node) Node {
+	ch := n.Children()
+	if len(ch) > 0 {
+		nc := make([]Node, len(ch))
+		changed := false
+		for i, c := range ch {
+			nc[i] = rewriteUp(c, f)
+			changed = changed || nc[i] != c
+		}
+		if changed {
+			n = n.WithChildren(nc)
+		}
+	}
+	return f(n)
+}
+
+func samePlan(a, b Node) bool { return FormatPlan(a) == FormatPlan(b) }
+
+// mergeFilters: Filter(Filter(x)) → Filter(x) with both conditions.
+func mergeFilters(n Node) Node {
+	f, ok := n.(*Filter)
+	if !ok {
+		return n
+	}
+	inner, ok := f.Input.(*Filter)
+	if !ok {
+		return n
+	}
+	return &Filter{Input: inner.Input, Cond: And(inner.Cond, f.Cond)}
+}
+
+// pushFilterIntoScan: Filter(Scan) → Scan with the filter, so the map task
+// filters while it reads.
+func pushFilterIntoScan(n Node) Node {
+	f, ok := n.(*Filter)
+	if !ok {
+		return n
+	}
+	s, ok := f.Input.(*Scan)
+	if !ok {
+		return n
+	}
+	c := *s
+	if c.Filter == nil {
+		c.Filter = f.Cond
+	} else {
+		c.Filter = And(c.Filter, f.Cond)
+	}
+	return &c
+}
+
+// And conjoins two boolean expressions.
+func And(a, b *Expr) *Expr { return Call("and", Bool, a, b) }
+
+// pruneColumns narrows every Scan to the columns the plan above it uses.
+func pruneColumns(n Node) Node {
+	all := make([]bool, len(n.Schema()))
+	for i := range all {
+		all[i] = true
+	}
+	out, _ := prune(n, all)
+	return out
+}
+
+// prune returns n rewritten to produce only the columns marked in need
+// (a Scan drops the rest) and the mapping old column → new column.
+func prune(n Node, need []bool) (Node, map[int]int) {
+	identity := func(k int) map[int]int {
+		m := make(map[int]int, k)
+		for i := 0; i < k; i++ {
+			m[i] = i
+		}
+		return m
+	}
+	switch x := n.(type) {
+	case *Scan:
+		used := make([]bool, len(x.Columns))
+		copy(used, need)
+		if x.Filter != nil {
+			for _, c := range x.Filter.Columns(nil) {
+				used[c] = true
+			}
+		}
+		m := map[int]int{}
+		var cols []int
+		for i, c := range x.Columns {
+			if used[i] {
+				m[i] = len(cols)
+				cols = append(cols, c)
+			}
+		}
+		c := *x
+		c.Columns = cols
+		if x.Filter != nil {
+			c.Filter = x.Filter.Remap(m)
+		}
+		return &c, m
+	case *Filter:
+		inNeed := append([]bool(nil), need...)
+		for _, c := range x.Cond.Columns(nil) {
+			inNeed[c] = true
+		}
+		in, m := prune(x.Input, inNeed)
+		return &Filter{Input: in, Cond: x.Cond.Remap(m)}, m
+	case *Project:
+		inNeed := make([]bool, len(x.Input.Schema()))
+		for _, e := range x.Exprs {
+			for _, c := range e.Columns(nil) {
+				inNeed[c] = true
+			}
+		}
+		in, m := prune(x.Input, inNeed)
+		exprs := make([]*Expr, len(x.Exprs))
+		for i, e := range x.Exprs {
+			exprs[i] = e.Remap(m)
+		}
+		return &Project{Input: in, Exprs: exprs, Names: x.Names}, identity(len(exprs))
+	case *Aggregate:
+		inNeed := make([]bool, len(x.Input.Schema()))
+		for _, e := range x.Groups {
+			for _, c := range e.Columns(nil) {
+				inNeed[c] = true
+			}
+		}
+		for _, a := range x.Aggs {
+			for _, e := range a.Args {
+				for _, c := range e.Columns(nil) {
+					inNeed[c] = true
+				}
+			}
+		}
+		in, m := prune(x.Input, inNeed)
+		c := *x
+		c.Input = in
+		c.Groups = make([]*Expr, len(x.Groups))
+		for i, e := range x.Groups {
+			c.Groups[i] = e.Remap(m)
+		}
+		c.Aggs = make([]AggCall, len(x.Aggs))
+		for i, a := range x.Aggs {
+			a.Args = append([]*Expr(nil), a.Args...)
+			for j, e := range a.Args {
+				a.Args[j] = e.Remap(m)
+			}
+			c.Aggs[i] = a
+		}
+		return &c, identity(len(c.Schema()))
+	case *Sort, *Limit:
+		inNeed := append([]bool(nil), need...)
+		if s, ok := x.(*Sort); ok {
+			for _, k := range s.Keys {
+				inNeed[k.Col] = true
+			}
+		}
+		// Sort and Limit pass columns through; keep every column so that
+		// sort keys keep their positions.
+		for i := range inNeed {
+			inNeed[i] = true
+		}
+		in, _ := prune(x.Children()[0], inNeed)
+		return x.WithChildren([]Node{in}), identity(len(x.Schema()))
+	}
+	return n, identity(len(n.Schema()))
+}
