@@ -208,7 +208,7 @@ func preProjection(a *Aggregate) (projection, []AggCall) {
 			if at < 0 {
 				at = len(p.exprs)
 				p.exprs = append(p.exprs, e)
-				p.schema = append(p.schema, Column{Name: fmt.Sprintf("arg%d", at), Type: e.Type})
+				p.schema = append(p.schema, Column{Name: e.String(), Type: e.Type})
 			}
 			args[j] = Col(at, p.schema[at].Name, e.Type)
 		}

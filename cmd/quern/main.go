@@ -1,0 +1,144 @@
+// Command quern runs SQL over files as MapReduce jobs on a local worker
+// pool. See README.md for usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/quernsql/quern"
+	"github.com/quernsql/quern/repl"
+)
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, "; ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+const usage = `usage: quern [flags] [-c SQL]... [-f FILE]
+       quern slt [flags] FILE...
+
+Runs SQL statements from -c, a file, or standard input, and prints results.
+
+flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "slt" {
+		return runSLT(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("quern", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var commands multiFlag
+	var dataDirs multiFlag
+	fs.Var(&commands, "c", "run `SQL` (repeatable; statements separated by ';')")
+	file := fs.String("f", "", "run the statements in `FILE`")
+	format := fs.String("format", "table", "output `format`: table, csv, tsv, json, jsonl, markdown, line")
+	workers := fs.Int("workers", 0, "number of workers (default: number of cores)")
+	reducers := fs.Int("reducers", 0, "number of reduce partitions R (default: workers)")
+	fs.Var(&dataDirs, "data", "register each table file in `DIR` under its stem (repeatable)")
+	bail := fs.Bool("bail", true, "stop at the first failing statement")
+	echo := fs.Bool("echo", false, "print each statement before its result")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "quern: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	f, err := repl.ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintf(stderr, "quern: %v\n", err)
+		return 2
+	}
+	if len(commands) > 0 && *file != "" {
+		fmt.Fprintln(stderr, "quern: give -c or -f, not both")
+		return 2
+	}
+
+	type script struct{ name, src string }
+	var scripts []script
+	switch {
+	case len(commands) > 0:
+		for _, c := range commands {
+			scripts = append(scripts, script{"", c})
+		}
+	case *file != "":
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			fmt.Fprintf(stderr, "quern: %v\n", err)
+			return 1
+		}
+		scripts = append(scripts, script{*file, string(b)})
+	default:
+		if isTerminal(os.Stdin) && stdin == os.Stdin {
+			fmt.Fprintln(stderr, `quern: no statements given; try quern -c "SELECT word, count(*) FROM `+"`file.txt`"+` GROUP BY word" (or --help)`)
+			return 0
+		}
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "quern: reading standard input: %v\n", err)
+			return 1
+		}
+		scripts = append(scripts, script{"<stdin>", string(b)})
+	}
+
+	cfg := quern.DefaultConfig()
+	if *workers > 0 {
+		cfg.Workers = *workers
+		cfg.Reducers = *workers
+	}
+	if *reducers > 0 {
+		cfg.Reducers = *reducers
+	}
+	cfg.DataDirs = dataDirs
+	db, err := quern.Open(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "quern: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	failed := false
+	for _, s := range scripts {
+		errs := repl.RunScript(ctx, db, s.src, stdout, repl.BatchOptions{Format: f, Bail: *bail, Echo: *echo, Name: s.name})
+		for _, e := range errs {
+			fmt.Fprintf(stderr, "quern: %v\n", e)
+		}
+		if len(errs) > 0 {
+			failed = true
+			if *bail {
+				break
+			}
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

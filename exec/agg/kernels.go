@@ -1,0 +1,91 @@
+package agg
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/planner"
+)
+
+// ErrOutOfRange marks a SUM or AVG whose value does not fit its DECIMAL
+// result type (38 digits).
+var ErrOutOfRange = errors.New("out of range")
+
+// accumulator holds the state of one aggregate call for every group, in
+// arrays indexed by group id. Every method works on a whole batch, so the
+// per-row work is a typed loop inside one call.
+type accumulator interface {
+	// resize makes room for groups [0, n); new groups start empty.
+	resize(n int)
+	// update folds the argument columns of a batch into the groups named by
+	// gids (Partial and Complete mode).
+	update(gids []uint32, args []arrow.Array) error
+	// merge folds partial-state columns into the groups named by gids
+	// (Final mode).
+	merge(gids []uint32, states []arrow.Array) error
+	// states emits the partial-state columns of groups [from, to), typed as
+	// planner.Aggregates declares.
+	states(mem memory.Allocator, from, to int) ([]arrow.Array, error)
+	// result emits the finished values of groups [from, to).
+	result(mem memory.Allocator, from, to int) (arrow.Array, error)
+	// reset forgets every group and keeps the capacity.
+	reset()
+}
+
+// kernel implements one entry of planner.Aggregates.
+type kernel struct {
+	// newAcc returns the accumulator for a call with these argument types and
+	// result type (both already validated against planner.Aggregates).
+	newAcc func(args []planner.Type, result planner.Type) (accumulator, error)
+}
+
+// kernels is the one place that tells aggregates apart by name; the planner
+// owns the matching declarations (state and result types) in
+// planner.Aggregates.
+var kernels = map[string]kernel{
+	"count_star": {newAcc: func([]planner.Type, planner.Type) (accumulator, error) {
+		return &countAcc{star: true}, nil
+	}},
+	"count": {newAcc: func([]planner.Type, planner.Type) (accumulator, error) {
+		return &countAcc{}, nil
+	}},
+	"sum": {newAcc: func(args []planner.Type, _ planner.Type) (accumulator, error) {
+		return newSum(args[0])
+	}},
+	"avg": {newAcc: newAvg},
+	"min": {newAcc: func(args []planner.Type, result planner.Type) (accumulator, error) {
+		return newMinMax(args[0], result, false)
+	}},
+	"max": {newAcc: func(args []planner.Type, result planner.Type) (accumulator, error) {
+		return newMinMax(args[0], result, true)
+	}},
+	// ANY_VALUE may return any value of the group; returning the least
+	// non-NULL one makes the answer independent of how rows were split over
+	// map tasks, so every pool configuration agrees.
+	"any_value": {newAcc: func(args []planner.Type, result planner.Type) (accumulator, error) {
+		return newMinMax(args[0], result, false)
+	}},
+}
+
+// growTo extends s to n elements, zeroing the new ones.
+func growTo[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
+	}
+	if n <= cap(s) {
+		old := len(s)
+		s = s[:n]
+		clear(s[old:])
+		return s
+	}
+	ns := make([]T, n, max(n, 2*cap(s)))
+	copy(ns, s)
+	return ns
+}
+
+func errArgType(name string, t planner.Type) error {
+	return fmt.Errorf("not supported: %s of %s", name, t)
+}

@@ -1,0 +1,523 @@
+package agg
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// groupKeys turns the key columns of a batch into dense group ids and, at the
+// end, turns group ids back into key columns. The implementation is chosen by
+// the shape of the keys (see newGroupKeys).
+type groupKeys interface {
+	// groupIDs writes the group of each of the n rows into gids, adding
+	// groups for keys not seen before.
+	groupIDs(cols []arrow.Array, n int, gids []uint32)
+	// groups is the number of groups so far.
+	groups() int
+	// emit builds the key columns of groups [from, to).
+	emit(mem memory.Allocator, from, to int) ([]arrow.Array, error)
+}
+
+// newGroupKeys picks the table for the key types: none, one integer-like key
+// (open addressing on the 64-bit value), one string key (bytes in an arena),
+// or several keys packed into one byte string per row (fixed width when no
+// key is a string).
+func newGroupKeys(types []arrow.DataType, alwaysOneGroup bool) (groupKeys, error) {
+	parts := make([]keyPart, len(types))
+	for i, dt := range types {
+		p, err := partOf(dt)
+		if err != nil {
+			return nil, fmt.Errorf("group key %d: %w", i+1, err)
+		}
+		parts[i] = p
+	}
+	switch {
+	case len(types) == 0:
+		return &noKeys{one: alwaysOneGroup}, nil
+	case len(types) == 1 && parts[0].intLike():
+		return &intKeys{dt: types[0], t: newIntTable(), nullG: -1}, nil
+	case len(types) == 1 && types[0].ID() == arrow.STRING:
+		return &stringKeys{t: newBytesTable(0), nullG: -1}, nil
+	}
+	enc := newRowEncoder(parts, false)
+	return &packedKeys{enc: enc, t: newBytesTable(enc.fixed)}, nil
+}
+
+// noKeys is the single group of an aggregate without GROUP BY. In Final and
+// Complete mode the group exists even before any row arrives, so that an
+// empty input still yields one row (COUNT 0, others NULL).
+type noKeys struct{ one bool }
+
+func (k *noKeys) groupIDs(_ []arrow.Array, n int, gids []uint32) {
+	if n > 0 {
+		k.one = true
+	}
+	clear(gids[:n])
+}
+
+func (k *noKeys) groups() int {
+	if k.one {
+		return 1
+	}
+	return 0
+}
+
+func (k *noKeys) emit(memory.Allocator, int, int) ([]arrow.Array, error) { return nil, nil }
+
+// intKeys groups by one key whose values fit in 64 bits.
+type intKeys struct {
+	dt      arrow.DataType
+	t       *intTable
+	nullG   int64 // group of NULL, or -1
+	scratch []uint64
+}
+
+func (k *intKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
+	col := cols[0]
+	v := validityOf(col)
+	if cap(k.scratch) < n {
+		k.scratch = make([]uint64, n)
+	}
+	s := k.scratch[:n]
+	toUint64(col, s)
+	if v.bm == nil {
+		for i, x := range s {
+			gids[i] = k.t.find(x)
+		}
+		return
+	}
+	for i, x := range s {
+		if bitutil.BitIsSet(v.bm, v.off+i) {
+			gids[i] = k.t.find(x)
+		} else {
+			gids[i] = k.null()
+		}
+	}
+}
+
+func (k *intKeys) null() uint32 {
+	if k.nullG < 0 {
+		k.nullG = int64(k.t.addOutside())
+	}
+	return uint32(k.nullG)
+}
+
+func (k *intKeys) groups() int { return len(k.t.keys) }
+
+func (k *intKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
+	var valid []bool
+	if k.nullG >= int64(from) && k.nullG < int64(to) {
+		valid = make([]bool, to-from)
+		for i := range valid {
+			valid[i] = true
+		}
+		valid[k.nullG-int64(from)] = false
+	}
+	return []arrow.Array{fromUint64(mem, k.dt, k.t.keys[from:to], valid)}, nil
+}
+
+// toUint64 widens the values of an integer-like column to uint64 keys.
+// Floats are normalized so that -0 groups with 0 and every NaN with every
+// other NaN.
+func toUint64(col arrow.Array, dst []uint64) {
+	switch col.DataType().ID() {
+	case arrow.INT64, arrow.UINT64, arrow.TIMESTAMP:
+		copy(dst, fixedValues[uint64](col))
+	case arrow.DATE32:
+		for i, x := range fixedValues[int32](col) {
+			dst[i] = uint64(int64(x))
+		}
+	case arrow.FLOAT64:
+		for i, x := range fixedValues[float64](col) {
+			dst[i] = floatKey(x)
+		}
+	case arrow.BOOL:
+		bm, off := boolBits(col)
+		for i := range dst {
+			dst[i] = 0
+			if bitutil.BitIsSet(bm, off+i) {
+				dst[i] = 1
+			}
+		}
+	}
+}
+
+func floatKey(x float64) uint64 {
+	switch {
+	case x == 0:
+		return 0
+	case x != x:
+		return 0x7ff8000000000001
+	}
+	return math.Float64bits(x)
+}
+
+// fromUint64 is the inverse of toUint64.
+func fromUint64(mem memory.Allocator, dt arrow.DataType, keys []uint64, valid []bool) arrow.Array {
+	switch dt.ID() {
+	case arrow.DATE32:
+		vals := make([]int32, len(keys))
+		for i, x := range keys {
+			vals[i] = int32(int64(x))
+		}
+		return buildFixed(mem, dt, vals, valid)
+	case arrow.BOOL:
+		vals := make([]bool, len(keys))
+		for i, x := range keys {
+			vals[i] = x != 0
+		}
+		return buildBool(mem, vals, valid)
+	}
+	// INT64, UINT64, TIMESTAMP and FLOAT64 share the 64-bit layout.
+	return buildFixed(mem, dt, keys, valid)
+}
+
+// stringKeys groups by one string key; the table's arena holds each group's
+// bytes exactly once and probes read the batch's bytes in place.
+type stringKeys struct {
+	t     *bytesTable
+	nullG int64
+}
+
+func (k *stringKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
+	col := cols[0]
+	v := validityOf(col)
+	offs, data := stringParts(col)
+	for i := 0; i < n; i++ {
+		if v.bm != nil && !bitutil.BitIsSet(v.bm, v.off+i) {
+			gids[i] = k.null()
+			continue
+		}
+		key := data[offs[i]:offs[i+1]]
+		gids[i], _ = k.t.find(hashBytes(key), key)
+	}
+}
+
+func (k *stringKeys) null() uint32 {
+	if k.nullG < 0 {
+		k.nullG = int64(k.t.addOutside())
+	}
+	return uint32(k.nullG)
+}
+
+func (k *stringKeys) groups() int { return k.t.groups() }
+
+func (k *stringKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
+	b, err := newStringBuilder(mem, to-from, k.t.offs[to]-k.t.offs[from])
+	if err != nil {
+		return nil, err
+	}
+	for g := from; g < to; g++ {
+		b.append(k.t.key(g), int64(g) != k.nullG)
+	}
+	return []arrow.Array{b.finish(mem)}, nil
+}
+
+// packedKeys groups by several keys packed into one byte string per row.
+type packedKeys struct {
+	enc *rowEncoder
+	t   *bytesTable
+}
+
+func (k *packedKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
+	k.enc.encode(cols, n, nil)
+	for i := 0; i < n; i++ {
+		key := k.enc.row(i)
+		gids[i], _ = k.t.find(hashBytes(key), key)
+	}
+}
+
+func (k *packedKeys) groups() int { return k.t.groups() }
+
+func (k *packedKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
+	return k.enc.decode(mem, k.t, from, to)
+}
+
+// keyPart describes how one column is packed: fixed-width columns take width
+// bytes (zeros when NULL), strings a 4-byte length and their bytes.
+type keyPart struct {
+	dt    arrow.DataType
+	width int
+}
+
+func partOf(dt arrow.DataType) (keyPart, error) {
+	switch dt.ID() {
+	case arrow.NULL:
+		return keyPart{dt, 0}, nil
+	case arrow.BOOL:
+		return keyPart{dt, 1}, nil
+	case arrow.DATE32:
+		return keyPart{dt, 4}, nil
+	case arrow.INT64, arrow.UINT64, arrow.FLOAT64, arrow.TIMESTAMP:
+		return keyPart{dt, 8}, nil
+	case arrow.DECIMAL128:
+		return keyPart{dt, 16}, nil
+	case arrow.STRING:
+		return keyPart{dt, -1}, nil
+	}
+	return keyPart{}, fmt.Errorf("internal: cannot group by Arrow type %s", dt)
+}
+
+func (p keyPart) intLike() bool {
+	switch p.dt.ID() {
+	case arrow.BOOL, arrow.DATE32, arrow.INT64, arrow.UINT64, arrow.FLOAT64, arrow.TIMESTAMP:
+		return true
+	}
+	return false
+}
+
+// rowEncoder packs several columns into one byte string per row:
+//
+//	[prefix: 4-byte group id, DISTINCT filters only][NULL mask][part 1][part 2]…
+//
+// Equal byte strings mean equal keys (NULL equal to NULL, as GROUP BY wants).
+// With no string part every row has the same width and rows sit at i*fixed.
+type rowEncoder struct {
+	parts  []keyPart
+	prefix int
+	mask   int
+	fixed  int // total width when every part is fixed, else 0
+	buf    []byte
+	offs   []int // variable width: row i is buf[offs[i]:offs[i+1]]
+	cur    []int // per row: where the next part goes
+	maskAt []int // per row: where its NULL mask starts
+}
+
+func newRowEncoder(parts []keyPart, withPrefix bool) *rowEncoder {
+	e := &rowEncoder{parts: parts, mask: (len(parts) + 7) / 8}
+	if withPrefix {
+		e.prefix = 4
+	}
+	e.fixed = e.prefix + e.mask
+	for _, p := range parts {
+		if p.width < 0 {
+			e.fixed = 0
+			break
+		}
+		e.fixed += p.width
+	}
+	return e
+}
+
+func (e *rowEncoder) row(i int) []byte {
+	if e.fixed > 0 {
+		return e.buf[i*e.fixed : (i+1)*e.fixed]
+	}
+	return e.buf[e.offs[i]:e.offs[i+1]]
+}
+
+// encode packs n rows of cols (one per part); prefix, when the encoder has
+// one, gives each row's 4-byte prefix.
+func (e *rowEncoder) encode(cols []arrow.Array, n int, prefix []uint32) {
+	if cap(e.cur) < n {
+		e.cur = make([]int, n)
+		e.maskAt = make([]int, n)
+		e.offs = make([]int, n+1)
+	}
+	cur := e.cur[:n]
+	total := 0
+	if e.fixed > 0 {
+		total = n * e.fixed
+		for i := range cur {
+			cur[i] = i * e.fixed
+		}
+	} else {
+		base := e.prefix + e.mask
+		for _, p := range e.parts {
+			if p.width >= 0 {
+				base += p.width
+			}
+		}
+		offs := e.offs[:n+1]
+		for i := range cur {
+			offs[i] = base
+		}
+		for c, p := range e.parts {
+			if p.width >= 0 {
+				continue
+			}
+			so, _ := stringParts(cols[c])
+			v := validityOf(cols[c])
+			for i := range cur {
+				offs[i] += 4
+				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
+					offs[i] += int(so[i+1] - so[i])
+				}
+			}
+		}
+		for i := range cur {
+			l := offs[i]
+			offs[i] = total
+			cur[i] = total
+			total += l
+		}
+		offs[n] = total
+	}
+	if cap(e.buf) < total {
+		e.buf = make([]byte, total, total+total/4)
+	}
+	e.buf = e.buf[:total]
+	clear(e.buf)
+	buf := e.buf
+	if e.prefix > 0 {
+		for i, c := range cur {
+			binary.LittleEndian.PutUint32(buf[c:], prefix[i])
+			cur[i] = c + 4
+		}
+	}
+	maskAt := e.maskAt[:n]
+	for i, c := range cur {
+		maskAt[i] = c
+		cur[i] = c + e.mask
+	}
+	for c := range e.parts {
+		col := cols[c]
+		v := validityOf(col)
+		if v.bm != nil || v.all {
+			for i := range cur {
+				if v.all || !bitutil.BitIsSet(v.bm, v.off+i) {
+					buf[maskAt[i]+c/8] |= 1 << (c % 8)
+				}
+			}
+		}
+		switch col.DataType().ID() {
+		case arrow.NULL:
+		case arrow.BOOL:
+			bm, off := boolBits(col)
+			for i, at := range cur {
+				if bitutil.BitIsSet(bm, off+i) && v.valid(i) {
+					buf[at] = 1
+				}
+				cur[i] = at + 1
+			}
+		case arrow.DATE32:
+			vals := fixedValues[uint32](col)
+			for i, at := range cur {
+				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
+					binary.LittleEndian.PutUint32(buf[at:], vals[i])
+				}
+				cur[i] = at + 4
+			}
+		case arrow.FLOAT64:
+			vals := fixedValues[float64](col)
+			for i, at := range cur {
+				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
+					binary.LittleEndian.PutUint64(buf[at:], floatKey(vals[i]))
+				}
+				cur[i] = at + 8
+			}
+		case arrow.INT64, arrow.UINT64, arrow.TIMESTAMP:
+			vals := fixedValues[uint64](col)
+			for i, at := range cur {
+				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
+					binary.LittleEndian.PutUint64(buf[at:], vals[i])
+				}
+				cur[i] = at + 8
+			}
+		case arrow.DECIMAL128:
+			vals := fixedValues[decimal128.Num](col)
+			for i, at := range cur {
+				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
+					binary.LittleEndian.PutUint64(buf[at:], vals[i].LowBits())
+					binary.LittleEndian.PutUint64(buf[at+8:], uint64(vals[i].HighBits()))
+				}
+				cur[i] = at + 16
+			}
+		case arrow.STRING:
+			so, data := stringParts(col)
+			for i, at := range cur {
+				l := 0
+				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
+					l = copy(buf[at+4:], data[so[i]:so[i+1]])
+				}
+				binary.LittleEndian.PutUint32(buf[at:], uint32(l))
+				cur[i] = at + 4 + l
+			}
+		}
+	}
+}
+
+// decode unpacks groups [from, to) of t back into one column per part.
+func (e *rowEncoder) decode(mem memory.Allocator, t *bytesTable, from, to int) ([]arrow.Array, error) {
+	n := to - from
+	cur := make([]int, n)
+	maskAt := make([]int, n)
+	for i := range cur {
+		start := 0
+		if t.width > 0 {
+			start = (from + i) * t.width
+		} else {
+			start = t.offs[from+i]
+		}
+		maskAt[i] = start + e.prefix
+		cur[i] = maskAt[i] + e.mask
+	}
+	arena := t.arena
+	out := make([]arrow.Array, 0, len(e.parts))
+	fail := func(err error) ([]arrow.Array, error) {
+		for _, a := range out {
+			a.Release()
+		}
+		return nil, err
+	}
+	valid := make([]bool, n)
+	for c, p := range e.parts {
+		for i := range valid {
+			valid[i] = arena[maskAt[i]+c/8]&(1<<(c%8)) == 0
+		}
+		switch p.dt.ID() {
+		case arrow.NULL:
+			out = append(out, nullsOf(mem, p.dt, n))
+		case arrow.BOOL:
+			vals := make([]bool, n)
+			for i, at := range cur {
+				vals[i] = arena[at] != 0
+				cur[i] = at + 1
+			}
+			out = append(out, buildBool(mem, vals, valid))
+		case arrow.DATE32:
+			vals := make([]uint32, n)
+			for i, at := range cur {
+				vals[i] = binary.LittleEndian.Uint32(arena[at:])
+				cur[i] = at + 4
+			}
+			out = append(out, buildFixed(mem, p.dt, vals, valid))
+		case arrow.INT64, arrow.UINT64, arrow.TIMESTAMP, arrow.FLOAT64:
+			vals := make([]uint64, n)
+			for i, at := range cur {
+				vals[i] = binary.LittleEndian.Uint64(arena[at:])
+				cur[i] = at + 8
+			}
+			out = append(out, buildFixed(mem, p.dt, vals, valid))
+		case arrow.DECIMAL128:
+			vals := make([]decimal128.Num, n)
+			for i, at := range cur {
+				vals[i] = decimal128.New(int64(binary.LittleEndian.Uint64(arena[at+8:])), binary.LittleEndian.Uint64(arena[at:]))
+				cur[i] = at + 16
+			}
+			out = append(out, buildFixed(mem, p.dt, vals, valid))
+		case arrow.STRING:
+			total := 0
+			for _, at := range cur {
+				total += int(binary.LittleEndian.Uint32(arena[at:]))
+			}
+			b, err := newStringBuilder(mem, n, total)
+			if err != nil {
+				return fail(err)
+			}
+			for i, at := range cur {
+				l := int(binary.LittleEndian.Uint32(arena[at:]))
+				b.append(arena[at+4:at+4+l], valid[i])
+				cur[i] = at + 4 + l
+			}
+			out = append(out, b.finish(mem))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,183 @@
+package shuffle
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/exec"
+)
+
+// FetchError reports a map output that cannot be read: missing, truncated
+// or corrupt. The scheduler answers it by re-running the map task that wrote
+// Path (DESIGN.md §4), so it must stay recognisable with errors.As through
+// every wrapping.
+type FetchError struct {
+	Path string
+	Err  error
+}
+
+func (e *FetchError) Error() string {
+	return fmt.Sprintf("fetch failed: shuffle file %s: %v", e.Path, e.Err)
+}
+
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// endOfStream is the marker an Arrow IPC stream writer puts last; a file
+// without it was cut short, even if it ends on a message boundary.
+var endOfStream = []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}
+
+// Reader streams the batches of several partition files, one file after
+// the other, in the order given.
+type Reader struct {
+	paths   []string
+	schema  *arrow.Schema
+	mem     memory.Allocator
+	i       int
+	file    *os.File
+	rd      *ipc.Reader
+	relabel bool         // the file's column names differ from schema's
+	out     arrow.Record // the relabelled current batch
+	closed  bool
+}
+
+// NewReader returns an operator over the batches of paths, each an Arrow IPC
+// stream of schema. Files are opened one at a time as the reader reaches
+// them; a problem with one is a *FetchError naming it.
+func NewReader(paths []string, schema *arrow.Schema, env exec.Env) (exec.Operator, error) {
+	mem := env.Alloc
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &Reader{paths: paths, schema: schema, mem: mem}, nil
+}
+
+func (r *Reader) Schema() *arrow.Schema { return r.schema }
+
+// Next returns the next batch, owned by the reader until the next call.
+func (r *Reader) Next(ctx context.Context) (arrow.Record, error) {
+	if r.closed {
+		return nil, errors.New("internal: shuffle reader: Next after Close")
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if r.rd == nil {
+			if r.i >= len(r.paths) {
+				return nil, io.EOF
+			}
+			if err := r.open(r.paths[r.i]); err != nil {
+				return nil, err
+			}
+		}
+		if r.rd.Next() {
+			rec := r.rd.RecordBatch()
+			if r.relabel {
+				// Same columns under the reader's names; no copy.
+				if r.out != nil {
+					r.out.Release()
+				}
+				r.out = array.NewRecordBatch(r.schema, rec.Columns(), rec.NumRows())
+				return r.out, nil
+			}
+			return rec, nil
+		}
+		path := r.paths[r.i]
+		err := r.rd.Err()
+		r.closeFile()
+		if err != nil {
+			return nil, &FetchError{Path: path, Err: err}
+		}
+		r.i++
+	}
+}
+
+func (r *Reader) open(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return &FetchError{Path: path, Err: err}
+	}
+	if err := checkComplete(f); err != nil {
+		f.Close()
+		return &FetchError{Path: path, Err: err}
+	}
+	rd, err := ipc.NewReader(bufio.NewReaderSize(f, 1<<20), ipc.WithAllocator(r.mem))
+	if err != nil {
+		f.Close()
+		return &FetchError{Path: path, Err: err}
+	}
+	if !sameTypes(rd.Schema(), r.schema) {
+		rd.Release()
+		f.Close()
+		return fmt.Errorf("internal: shuffle file %s has schema %s, want %s", path, rd.Schema(), r.schema)
+	}
+	r.file, r.rd = f, rd
+	r.relabel = !rd.Schema().Equal(r.schema)
+	return nil
+}
+
+// sameTypes reports whether two schemas have the same column types; names
+// are the planner's business and may differ between what a map stage wrote
+// and what its reducer calls the columns.
+func sameTypes(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.Fields() {
+		if !arrow.TypeEqual(a.Field(i).Type, b.Field(i).Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkComplete verifies that f ends with the end-of-stream marker.
+func checkComplete(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() < int64(len(endOfStream)) {
+		return fmt.Errorf("truncated: %d bytes", st.Size())
+	}
+	tail := make([]byte, len(endOfStream))
+	if _, err := f.ReadAt(tail, st.Size()-int64(len(tail))); err != nil {
+		return err
+	}
+	if !bytes.Equal(tail, endOfStream) {
+		return errors.New("truncated: no end-of-stream marker")
+	}
+	return nil
+}
+
+func (r *Reader) closeFile() {
+	if r.out != nil {
+		r.out.Release()
+		r.out = nil
+	}
+	if r.rd != nil {
+		r.rd.Release()
+		r.rd = nil
+	}
+	if r.file != nil {
+		r.file.Close()
+		r.file = nil
+	}
+}
+
+// Close releases the current batch and file; it may be called more than once.
+func (r *Reader) Close() error {
+	r.closed = true
+	r.closeFile()
+	return nil
+}

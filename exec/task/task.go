@@ -1,0 +1,271 @@
+package task
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern/exec/agg"
+	"github.com/quernsql/quern/exec/csvscan"
+	"github.com/quernsql/quern/exec/jsonscan"
+	"github.com/quernsql/quern/exec/order"
+	"github.com/quernsql/quern/exec/parquetscan"
+	"github.com/quernsql/quern/exec/shuffle"
+	"github.com/quernsql/quern/exec/textscan"
+	"github.com/quernsql/quern/planner"
+)
+
+// MemTables gives map tasks the rows of in-memory tables.
+type MemTables interface {
+	// Scan returns an operator over rows [start, end) of table id,
+	// projected to columns.
+	Scan(id string, start, end int64, columns []int, env exec.Env) (exec.Operator, error)
+}
+
+// Input is what one task reads.
+type Input struct {
+	// Split is a map task's part of its table.
+	Split planner.Split
+	// Partitions are a reduce task's partition files, one per upstream task.
+	Partitions []string
+}
+
+// Build makes the operator tree of a fragment for one task's input.
+func Build(op *planner.Op, in Input, env exec.Env, mem MemTables) (exec.Operator, error) {
+	var child exec.Operator
+	if op.Input != nil {
+		c, err := Build(op.Input, in, env, mem)
+		if err != nil {
+			return nil, err
+		}
+		child = c
+	}
+	o, err := build(op, child, in, env, mem)
+	if err != nil && child != nil {
+		child.Close()
+	}
+	return o, err
+}
+
+func build(op *planner.Op, child exec.Operator, in Input, env exec.Env, mem MemTables) (exec.Operator, error) {
+	schema := op.Schema.Arrow()
+	switch op.Kind {
+	case planner.OpScan:
+		scan, err := scan(op, in.Split, env, mem)
+		if err != nil {
+			return nil, err
+		}
+		if scan, err = exec.NewRename(scan, schema); err != nil {
+			return nil, err
+		}
+		if op.Cond == nil {
+			return scan, nil
+		}
+		f, err := exec.NewFilter(scan, op.Cond, env)
+		if err != nil {
+			scan.Close()
+			return nil, err
+		}
+		return f, nil
+	case planner.OpWordCount:
+		if in.Split.Path == "" {
+			return exec.NewEmpty(schema), nil
+		}
+		c, err := textscan.NewCounter(in.Split.Path, textscan.Range{Start: in.Split.Start, End: in.Split.End}, env.Alloc, env.BatchSize)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewRename(c, schema)
+	case planner.OpFilter:
+		return exec.NewFilter(child, op.Cond, env)
+	case planner.OpProject:
+		return exec.NewProject(child, op.Exprs, op.Schema, env)
+	case planner.OpAggregate:
+		spec, err := aggSpec(op)
+		if err != nil {
+			return nil, err
+		}
+		return agg.New(child, spec, env)
+	case planner.OpSort:
+		return order.NewSort(child, op.Keys, env)
+	case planner.OpTopK:
+		return order.NewTopK(child, op.Keys, op.Limit, env)
+	case planner.OpLimit:
+		return order.NewLimit(child, op.Offset, op.Limit, env), nil
+	case planner.OpShuffleRead:
+		return shuffle.NewReader(in.Partitions, schema, env)
+	case planner.OpValues:
+		return exec.NewValues(int64(len(op.Rows))), nil
+	}
+	return nil, fmt.Errorf("internal: unknown operator %q", op.Kind)
+}
+
+// aggSpec reads an aggregate op: its group keys are columns of its input,
+// and so are its arguments (the planner projects them below) or, in final
+// mode, its states, which follow the groups in order.
+func aggSpec(op *planner.Op) (agg.Spec, error) {
+	spec := agg.Spec{Mode: op.Mode}
+	for _, g := range op.Groups {
+		if g.Kind != planner.ExprColumn {
+			return spec, fmt.Errorf("internal: group key %s is not a column", g)
+		}
+		spec.Groups = append(spec.Groups, g.Index)
+	}
+	next := len(op.Groups)
+	for _, c := range op.Aggs {
+		a := agg.Agg{Call: c}
+		for _, e := range c.Args {
+			if e.Kind != planner.ExprColumn {
+				return spec, fmt.Errorf("internal: aggregate argument %s is not a column", e)
+			}
+			a.Args = append(a.Args, e.Index)
+		}
+		if op.Mode == planner.AggFinal {
+			for range c.StateTypes() {
+				a.States = append(a.States, next)
+				next++
+			}
+		}
+		spec.Aggs = append(spec.Aggs, a)
+	}
+	return spec, nil
+}
+
+func scan(op *planner.Op, sp planner.Split, env exec.Env, mem MemTables) (exec.Operator, error) {
+	t := op.Table
+	if t.Format == planner.FormatMemory {
+		return mem.Scan(sp.MemID, sp.RowStart, sp.RowEnd, op.Columns, env)
+	}
+	if sp.Path == "" {
+		return exec.NewEmpty(op.Schema.Arrow()), nil
+	}
+	switch t.Format {
+	case planner.FormatText:
+		r, err := textscan.NewReader(sp.Path, textscan.Range{Start: sp.Start, End: sp.End}, env.Alloc, env.BatchSize)
+		if err != nil {
+			return nil, err
+		}
+		if len(op.Columns) == 0 {
+			return newCountOnly(r), nil
+		}
+		return r, nil
+	case planner.FormatCSV:
+		var f csvscan.Format
+		if err := json.Unmarshal(t.Options, &f); err != nil {
+			return nil, fmt.Errorf("internal: CSV options of %s: %w", t.Name, err)
+		}
+		return csvscan.NewReader(sp.Path, f, op.Columns, csvscan.Range{Start: sp.Start, End: sp.End}, env.Alloc, env.BatchSize)
+	case planner.FormatJSONL:
+		var f jsonscan.Format
+		if err := json.Unmarshal(t.Options, &f); err != nil {
+			return nil, fmt.Errorf("internal: JSON options of %s: %w", t.Name, err)
+		}
+		return jsonscan.NewReader(sp.Path, f, op.Columns, jsonscan.Range{Start: sp.Start, End: sp.End}, env.Alloc, env.BatchSize)
+	case planner.FormatParquet:
+		return parquetscan.NewReader(sp.Path, sp.RowGroups, op.Columns, env.Alloc, env.BatchSize)
+	}
+	return nil, fmt.Errorf("internal: no reader for format %q", t.Format)
+}
+
+// Output is what a committed task wrote.
+type Output struct {
+	Partitions []shuffle.PartitionInfo
+	Rows       int64
+	Bytes      int64
+}
+
+// Run runs one task of stage: it builds the stage's operators over in and
+// writes their output into dir, cut into the stage's partitions (one
+// partition when the output goes to the final merge).
+func Run(ctx context.Context, stage *planner.Stage, in Input, dir string, env exec.Env, mem MemTables) (out Output, err error) {
+	root, err := Build(stage.Root, in, env, mem)
+	if err != nil {
+		return out, err
+	}
+	defer root.Close()
+	keys, r := []int(nil), 1
+	if stage.Partition != nil {
+		keys, r = stage.Partition.Keys, stage.Partition.R
+	}
+	w, err := shuffle.NewWriter(dir, "part", root.Schema(), keys, r, env)
+	if err != nil {
+		return out, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			w.Abort()
+		}
+	}()
+	for {
+		rec, err := root.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return out, err
+		}
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		if rec.NumRows() == 0 {
+			continue
+		}
+		if err := w.Write(rec); err != nil {
+			return out, err
+		}
+	}
+	parts, err := w.Commit()
+	if err != nil {
+		return out, err
+	}
+	committed = true
+	out.Partitions = parts
+	for _, p := range parts {
+		out.Rows += p.Rows
+		out.Bytes += p.Bytes
+	}
+	return out, nil
+}
+
+// countOnly drops every column but keeps row counts (COUNT(*) over words).
+type countOnly struct {
+	input  exec.Operator
+	schema *arrow.Schema
+	out    arrow.Record
+}
+
+func newCountOnly(in exec.Operator) exec.Operator {
+	return &countOnly{input: in, schema: arrow.NewSchema(nil, nil)}
+}
+
+func (c *countOnly) Schema() *arrow.Schema { return c.schema }
+func (c *countOnly) Next(ctx context.Context) (arrow.Record, error) {
+	if c.out != nil {
+		c.out.Release()
+		c.out = nil
+	}
+	rec, err := c.input.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.out = arrowRecord(c.schema, rec.NumRows())
+	return c.out, nil
+}
+func (c *countOnly) Close() error {
+	if c.out != nil {
+		c.out.Release()
+		c.out = nil
+	}
+	return c.input.Close()
+}
+
+func arrowRecord(s *arrow.Schema, rows int64) arrow.Record {
+	return array.NewRecord(s, nil, rows)
+}

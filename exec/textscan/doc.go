@@ -1,0 +1,39 @@
+// Package textscan reads a .txt file as a table of words: one column, word
+// (VARCHAR, Arrow utf8), one row per word. Words are maximal runs of bytes that
+// are neither ASCII punctuation nor ASCII white space, exactly as
+// `LC_ALL=C tr -s '[:punct:][:space:]' '\n'` splits them: bytes >= 0x80,
+// digits, letters and control bytes other than \t \n \v \f \r all belong to
+// words, and there are no empty words.
+//
+// A file is cut into byte ranges by Splits; every range is scanned by its own
+// operator, and every word of the file is produced by exactly one range
+// whatever the cut points. The rule is Hadoop's line-split rule with "any
+// separator byte" in place of '\n' (so a file with no line ends still splits):
+//
+//	file   ... w o r d , ␠ n e x t ␠ w o r d ...
+//	             ^ Start            ^ End
+//	begin  = first separator at or after Start-1 (0 when Start == 0)
+//	finish = first separator at or after End-1   (file size if none)
+//	the range yields the words inside [begin, finish)
+//
+// A word belongs to the range holding its first byte: the range whose Start
+// falls inside a word skips that word, and the range whose End falls inside a
+// word reads past End to finish it. CRLF line ends, a last line without '\n'
+// and empty ranges need no special case because '\r' and '\n' are ordinary
+// separators.
+//
+// Two operators scan a range; both follow exec.Operator (Schema, Next with
+// io.EOF at the end, records valid until the next call, idempotent Close):
+//
+//   - Reader emits {word: utf8} batches of at most batchSize rows, copying the
+//     word bytes straight from the read buffer into the Arrow buffers.
+//   - Counter is the map-side combiner of GROUP BY word fused into the scan: it
+//     counts every distinct word of the range in an open-addressing table
+//     (words of up to 16 bytes stored inline in the slot, longer ones in an
+//     arena) and then emits {word: utf8, n: int64}, one row per distinct word,
+//     in no particular order.
+//
+// Files are read with ReadAt into one reused buffer of a few MiB; a word that
+// straddles two reads is carried to the front of the buffer. Context
+// cancellation is checked before every read. Errors name the file.
+package textscan

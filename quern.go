@@ -1,0 +1,248 @@
+package quern
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/planner"
+	"github.com/quernsql/quern/sql"
+)
+
+// Config sets up a DB.
+type Config struct {
+	// Workers is the number of in-process workers (default: the number of CPUs).
+	Workers int
+	// Reducers is R, the number of reduce partitions (default: Workers).
+	Reducers int
+	// BatchSize is the number of rows operators aim to put in a batch.
+	BatchSize int
+	// SplitSize is the number of input bytes one map task reads.
+	SplitSize int64
+	// TempDir holds the intermediate files of running jobs (default: the
+	// system temp directory). Each job's files are removed when it ends.
+	TempDir string
+	// DataDirs are registered at Open: each table file in them is named by
+	// its stem.
+	DataDirs []string
+	// Allocator allocates Arrow memory (default: Go's allocator; tests use
+	// a checked allocator to find leaks).
+	Allocator memory.Allocator
+}
+
+// DefaultConfig returns the configuration of the embedded default: a local,
+// in-process pool with one worker per core.
+func DefaultConfig() Config {
+	n := runtime.GOMAXPROCS(0)
+	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Workers <= 0 {
+		c.Workers = d.Workers
+	}
+	if c.Reducers <= 0 {
+		c.Reducers = c.Workers
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = d.BatchSize
+	}
+	if c.SplitSize <= 0 {
+		c.SplitSize = d.SplitSize
+	}
+	if c.TempDir == "" {
+		c.TempDir = os.TempDir()
+	}
+	if c.Allocator == nil {
+		c.Allocator = memory.DefaultAllocator
+	}
+	return c
+}
+
+// DB is an open quern engine: a catalog, a session and a worker pool.
+type DB struct {
+	cfg     Config
+	catalog *catalog
+	engine  *engine
+
+	mu      sync.Mutex // guards session
+	session *sql.Session
+}
+
+// Open starts an engine.
+func Open(cfg Config) (*DB, error) {
+	cfg = cfg.withDefaults()
+	db := &DB{cfg: cfg, catalog: newCatalog()}
+	db.session = sql.NewSession(db.catalog)
+	for _, d := range cfg.DataDirs {
+		if err := db.catalog.registerDir(d); err != nil {
+			return nil, err
+		}
+	}
+	e, err := newEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db.engine = e
+	return db, nil
+}
+
+// Close stops the worker pool and removes the engine's temporary files.
+func (db *DB) Close() error { return db.engine.close() }
+
+// Config returns the configuration the DB runs with.
+func (db *DB) Config() Config { return db.cfg }
+
+// Tables lists the registered table names.
+func (db *DB) Tables() []string { return db.catalog.TableNames() }
+
+// TableSchema returns the columns of a table (registered, or a file path).
+func (db *DB) TableSchema(name string) (*arrow.Schema, error) {
+	t, err := db.catalog.Table(name)
+	if err != nil {
+		return nil, err
+	}
+	return t.Schema.Arrow(), nil
+}
+
+// RegisterFile names a file or glob as a table.
+func (db *DB) RegisterFile(name, pattern string) error {
+	t, err := db.catalog.fileTable(pattern)
+	if err != nil {
+		return err
+	}
+	db.catalog.register(name, t)
+	return nil
+}
+
+// RegisterDir registers each table file in dir under its stem.
+func (db *DB) RegisterDir(dir string) error { return db.catalog.registerDir(dir) }
+
+// Statements splits a script into its statements' texts.
+func (db *DB) Statements(src string) ([]string, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.session.Parse(src)
+}
+
+// Query runs one statement and returns its result as a stream of Arrow
+// records. Statements without a result (SET) return a reader with no
+// columns and no rows. EXPLAIN returns one VARCHAR column `plan`, a row per
+// line. The caller must Release the reader; releasing it early cancels the
+// job. Cancelling ctx cancels the job on every worker.
+func (db *DB) Query(ctx context.Context, query string) (array.RecordReader, error) {
+	rs, err := db.Run(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// Exec runs one statement and discards its rows.
+func (db *DB) Exec(ctx context.Context, query string) error {
+	rr, err := db.Query(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	for rr.Next() {
+	}
+	return rr.Err()
+}
+
+// Explain plans a query and returns the printed job without running it.
+func (db *DB) Explain(ctx context.Context, query string) (string, error) {
+	st, err := db.bind(query)
+	if err != nil {
+		return "", err
+	}
+	q, ok := st.(*sql.Query)
+	if !ok {
+		return "", fmt.Errorf("EXPLAIN: not a query")
+	}
+	job, err := planner.Plan(q.Plan, db.lowerConfig())
+	if err != nil {
+		return "", err
+	}
+	return planner.Explain(job), nil
+}
+
+func (db *DB) bind(query string) (sql.Statement, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.session.Bind(query)
+}
+
+func (db *DB) lowerConfig() planner.LowerConfig {
+	return planner.LowerConfig{Reducers: db.cfg.Reducers, SplitSize: db.cfg.SplitSize, MemSplitRows: 64 << 10}
+}
+
+// Result is the outcome of one statement: its rows as an Arrow record
+// stream, and what running it took.
+type Result struct {
+	array.RecordReader
+	// Stats describes the job once the result has been read to the end
+	// (nil for statements that ran no job).
+	Stats *JobStats
+}
+
+// Run runs one statement. It is Query with the job's statistics.
+func (db *DB) Run(ctx context.Context, query string) (*Result, error) {
+	if strings.TrimSpace(query) == "" {
+		return nil, errors.New("empty statement")
+	}
+	st, err := db.bind(query)
+	if err != nil {
+		return nil, err
+	}
+	switch s := st.(type) {
+	case *sql.Query:
+		job, err := planner.Plan(s.Plan, db.lowerConfig())
+		if err != nil {
+			return nil, err
+		}
+		switch s.Explain {
+		case sql.ExplainPlan:
+			return &Result{RecordReader: textResult(db.cfg.Allocator, "plan", planner.Explain(job))}, nil
+		case sql.ExplainAnalyze:
+			return db.engine.explainAnalyze(ctx, job)
+		}
+		return db.engine.run(ctx, job)
+	case *sql.SetVariable:
+		return &Result{RecordReader: emptyResult()}, nil
+	}
+	return nil, fmt.Errorf("internal: unhandled statement %T", st)
+}
+
+func emptyResult() array.RecordReader {
+	rr, _ := array.NewRecordReader(arrow.NewSchema(nil, nil), nil)
+	return rr
+}
+
+// TextResultKey marks (in the schema metadata) a result that is text meant
+// to be printed as it is, a row per line, such as EXPLAIN's.
+const TextResultKey = "quern.text"
+
+// textResult makes a one-column VARCHAR result with a row per line.
+func textResult(alloc memory.Allocator, name, text string) array.RecordReader {
+	md := arrow.NewMetadata([]string{TextResultKey}, []string{"true"})
+	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}}, &md)
+	b := array.NewRecordBuilder(alloc, schema)
+	defer b.Release()
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		b.Field(0).(*array.StringBuilder).Append(line)
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	rr, _ := array.NewRecordReader(schema, []arrow.Record{rec})
+	return rr
+}

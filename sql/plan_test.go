@@ -1,0 +1,137 @@
+package sql
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/quernsql/quern/planner"
+)
+
+func planJob(t *testing.T, cat testCatalog, q string, cfg planner.LowerConfig) *planner.Job {
+	t.Helper()
+	s := NewSession(cat)
+	st, err := s.Bind(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	job, err := planner.Plan(st.(*Query).Plan, cfg)
+	if err != nil {
+		t.Fatalf("%s: plan: %v", q, err)
+	}
+	return job
+}
+
+func TestExplainWordCount(t *testing.T) {
+	cat := catalogForTests()
+	cat["big"] = &planner.Table{Name: "big.txt", Format: planner.FormatText, Files: []planner.File{{Path: "big.txt", Size: 100 << 20}},
+		Schema: planner.Schema{{Name: "word", Type: planner.String}}}
+	job := planJob(t, cat, "SELECT word, count(*) AS n FROM big GROUP BY word ORDER BY n DESC, word LIMIT 20",
+		planner.LowerConfig{Reducers: 4, SplitSize: 32 << 20})
+	got := planner.Explain(job)
+	want := `Stage 0: map, 4 tasks (4 splits of 1 file)
+  -- word count: scan and partial aggregate fused
+  WordCount big.txt: scan → partial aggregate (combiner) group by [word] compute [COUNT(*)], fused
+  → shuffle: hash(word) mod 4
+Stage 1: reduce, 4 tasks (one per partition of stage 0)
+  ShuffleRead this task's partition from every map task
+  → Aggregate final (merge partials) group by [word] compute [COUNT(*)]
+  → Project word, COUNT(*) AS n
+  → TopK 20 by n DESC, word
+Final: merge 4 sorted outputs by n DESC, word, limit 20
+`
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestExplainShapes(t *testing.T) {
+	cfg := planner.LowerConfig{Reducers: 3, SplitSize: 40}
+	cases := []struct{ q, want string }{
+		{"SELECT a, b FROM t WHERE a > 1", `Stage 0: map, 3 tasks (3 splits of 1 file)
+  -- map-only
+  Scan t (csv) [a, b] filter (a > 1)
+  → Project a, b
+Final: concatenate 3 outputs
+`},
+		{"SELECT s, sum(a) AS total FROM t WHERE d >= DATE '2024-01-01' GROUP BY s HAVING sum(a) > 10 ORDER BY total DESC", `Stage 0: map, 3 tasks (3 splits of 1 file)
+  Scan t (csv) [a, s, d] filter (d >= DATE '2024-01-01')
+  → Project s, a
+  → Aggregate partial (combiner) group by [s] compute [SUM(a)]
+  → shuffle: hash(s) mod 3
+Stage 1: reduce, 3 tasks (one per partition of stage 0)
+  ShuffleRead this task's partition from every map task
+  → Aggregate final (merge partials) group by [s] compute [SUM(a)]
+  → Filter (SUM(a) > 10)
+  → Project s, SUM(a) AS total
+  → Sort by total DESC
+Final: merge 3 sorted outputs by total DESC
+`},
+		{"SELECT count(*) FROM t", `Stage 0: map, 3 tasks (3 splits of 1 file)
+  Scan t (csv) []
+  → Project 
+  → Aggregate partial (combiner) group by [] compute [COUNT(*)]
+  → shuffle: all rows to 1 partition
+Stage 1: reduce, 1 task (one per partition of stage 0)
+  ShuffleRead this task's partition from every map task
+  → Aggregate final (merge partials) group by [] compute [COUNT(*)]
+  → Project COUNT(*) AS count(*)
+Final: concatenate 1 output
+`},
+		{"SELECT s, count(DISTINCT a) FROM t GROUP BY s", `Stage 0: map, 3 tasks (3 splits of 1 file)
+  -- DISTINCT aggregate: rows are shuffled on the group keys and aggregated once in the reducer
+  Scan t (csv) [a, s]
+  → Project s, a
+  → shuffle: hash(s) mod 3
+Stage 1: reduce, 3 tasks (one per partition of stage 0)
+  ShuffleRead this task's partition from every map task
+  → Aggregate complete group by [s] compute [COUNT(DISTINCT a)]
+  → Project s, COUNT(DISTINCT a) AS count(DISTINCT a)
+Final: concatenate 3 outputs
+`},
+	}
+	for _, c := range cases {
+		got := planner.Explain(planJob(t, catalogForTests(), c.q, cfg))
+		if got != c.want {
+			t.Errorf("%s\ngot:\n%s\nwant:\n%s", c.q, got, c.want)
+		}
+	}
+}
+
+// TestJobRoundTrip: a job encodes and decodes losslessly, so that it can
+// travel to workers in other processes.
+func TestJobRoundTrip(t *testing.T) {
+	queries := []string{
+		"SELECT word, count(*) AS n FROM words GROUP BY word ORDER BY n DESC, word LIMIT 20",
+		"SELECT s, sum(a) AS total, avg(b), min(d), max(s) FROM t WHERE d >= DATE '2024-01-01' AND s LIKE 'x%' GROUP BY s HAVING sum(a) > 1.5 ORDER BY total DESC LIMIT 3 OFFSET 1",
+		"SELECT a * 2 + 1, s FROM t WHERE a IN (1, 2, NULL) OR b BETWEEN 1 AND 2.5 ORDER BY 1",
+		"SELECT count(DISTINCT a), count(*) FROM t",
+		"SELECT 1 + 1, 'x'",
+	}
+	for _, q := range queries {
+		job := planJob(t, catalogForTests(), q, planner.DefaultLowerConfig())
+		b, err := job.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := planner.DecodeJob(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// nil and empty slices encode alike, so compare decoded with decoded.
+		again, err := planner.DecodeJob(b)
+		if err != nil || !reflect.DeepEqual(again, back) {
+			t.Errorf("%s: decoding is not deterministic", q)
+		}
+		b2, _ := back.Encode()
+		if string(b) != string(b2) {
+			t.Errorf("%s: re-encoding differs", q)
+		}
+		if planner.Explain(back) != planner.Explain(job) {
+			t.Errorf("%s: EXPLAIN differs after the round trip", q)
+		}
+	}
+	if _, err := planner.DecodeJob([]byte("{bad")); err == nil || !strings.Contains(err.Error(), "decoding job") {
+		t.Errorf("bad job decoded: %v", err)
+	}
+}

@@ -1,0 +1,256 @@
+package sql
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values for the parser
+
+	"github.com/quernsql/quern/planner"
+)
+
+// Catalog resolves table names for the binder.
+type Catalog interface {
+	// Table returns the table registered under name, or, when name looks
+	// like a file path or glob, the table read from those files. It returns
+	// an error wrapping ErrNoTable when there is no such table.
+	Table(name string) (*planner.Table, error)
+	// TableNames lists the registered names (for suggestions).
+	TableNames() []string
+}
+
+// ErrNoTable is matched (errors.Is) by Catalog.Table's error when a name
+// is unknown; NoTable makes such an error.
+var ErrNoTable = errors.New("no such table")
+
+// NoTable returns an error with the given message that matches ErrNoTable.
+func NoTable(format string, args ...any) error {
+	return &noTableError{msg: fmt.Sprintf(format, args...)}
+}
+
+type noTableError struct{ msg string }
+
+func (e *noTableError) Error() string        { return e.msg }
+func (e *noTableError) Is(target error) bool { return target == ErrNoTable }
+
+// Statement is a bound statement ready to run.
+type Statement interface {
+	// SQL is the statement's text.
+	SQL() string
+}
+
+// ExplainMode says whether a query is run, explained, or run and explained.
+type ExplainMode int
+
+const (
+	ExplainNone ExplainMode = iota
+	ExplainPlan
+	ExplainAnalyze
+)
+
+// Query is a SELECT (possibly under EXPLAIN): a logical plan whose first
+// Width columns are what the client sees.
+type Query struct {
+	Text    string
+	Plan    planner.Node
+	Explain ExplainMode
+}
+
+func (q *Query) SQL() string { return q.Text }
+
+// SetVariable is a SET statement; quern accepts the ones scripts commonly
+// send and keeps the session's sql_mode.
+type SetVariable struct {
+	Text  string
+	Name  string
+	Value string
+}
+
+func (s *SetVariable) SQL() string { return s.Text }
+
+// Session binds statements against a catalog. A session owns its parser (a
+// TiDB parser is not safe for concurrent use) and its variables; it is not
+// safe for concurrent use itself.
+type Session struct {
+	Catalog Catalog
+	parser  *parser.Parser
+	// SQLMode is the session's sql_mode, as MySQL 8 sets it by default.
+	SQLMode string
+}
+
+// DefaultSQLMode is MySQL 8's default sql_mode.
+const DefaultSQLMode = "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+
+// NewSession returns a session over cat.
+func NewSession(cat Catalog) *Session {
+	return &Session{Catalog: cat, parser: parser.New(), SQLMode: DefaultSQLMode}
+}
+
+func (s *Session) onlyFullGroupBy() bool {
+	return strings.Contains(strings.ToUpper(s.SQLMode), "ONLY_FULL_GROUP_BY")
+}
+
+// Parse parses one or more statements separated by ';' and returns their
+// texts without binding them, so that a caller can bind (and run) one at a
+// time: a statement may depend on what an earlier one created.
+func (s *Session) Parse(src string) ([]string, error) {
+	stmts, _, err := s.parser.ParseSQL(src)
+	if err != nil {
+		return nil, syntaxError(src, err)
+	}
+	out := make([]string, len(stmts))
+	for i, st := range stmts {
+		out[i] = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(st.Text()), ";"))
+	}
+	return out, nil
+}
+
+// Bind parses and binds exactly one statement.
+func (s *Session) Bind(src string) (Statement, error) {
+	stmts, _, err := s.parser.ParseSQL(src)
+	if err != nil {
+		return nil, syntaxError(src, err)
+	}
+	if len(stmts) != 1 {
+		return nil, &Error{Kind: ErrSyntax, Msg: fmt.Sprintf("expected one statement, got %d", len(stmts))}
+	}
+	b := &binder{s: s, src: src}
+	return b.statement(stmts[0])
+}
+
+type binder struct {
+	s   *Session
+	src string
+}
+
+func (b *binder) errAt(n ast.Node, kind ErrorKind, format string, args ...any) *Error {
+	e := &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		off := n.OriginTextPosition()
+		if off == 0 {
+			// Only expressions carry positions; find other nodes by their text.
+			off = b.locate(n)
+		}
+		e.Line, e.Col = position(b.src, off)
+	}
+	return e
+}
+
+// locate finds a node's text in the statement (case-insensitively), or 0.
+func (b *binder) locate(n ast.Node) int {
+	text := restore(n)
+	if j, ok := n.(*ast.Join); ok && j.Right != nil {
+		text = restore(j.Right)
+		if i := strings.Index(strings.ToUpper(b.src), "JOIN"); i >= 0 {
+			return i
+		}
+	}
+	if text == "" {
+		return 0
+	}
+	i := strings.Index(strings.ToLower(b.src), strings.ToLower(text))
+	if i < 0 {
+		return 0
+	}
+	if i > 0 && b.src[i-1] == '`' {
+		i--
+	}
+	return i
+}
+
+func (b *binder) unsupported(n ast.Node, what string) *Error {
+	return b.errAt(n, ErrUnsupported, "not supported: %s", what)
+}
+
+func (b *binder) statement(st ast.StmtNode) (Statement, error) {
+	text := strings.TrimSpace(st.Text())
+	switch n := st.(type) {
+	case *ast.SelectStmt:
+		plan, err := b.selectStmt(n)
+		if err != nil {
+			return nil, err
+		}
+		return &Query{Text: text, Plan: plan}, nil
+	case *ast.ExplainStmt:
+		sel, ok := n.Stmt.(*ast.SelectStmt)
+		if !ok {
+			return nil, b.unsupported(n, "EXPLAIN of this statement")
+		}
+		plan, err := b.selectStmt(sel)
+		if err != nil {
+			return nil, err
+		}
+		mode := ExplainPlan
+		if n.Analyze {
+			mode = ExplainAnalyze
+		}
+		return &Query{Text: text, Plan: plan, Explain: mode}, nil
+	case *ast.SetStmt:
+		return b.setStmt(n, text)
+	case *ast.SetOprStmt:
+		return nil, b.unsupported(n, "UNION")
+	}
+	return nil, b.unsupported(st, statementName(st))
+}
+
+func statementName(st ast.StmtNode) string {
+	name := fmt.Sprintf("%T", st)
+	name = strings.TrimPrefix(name, "*ast.")
+	name = strings.TrimSuffix(name, "Stmt")
+	return strings.ToUpper(name) + " statement"
+}
+
+func (b *binder) setStmt(n *ast.SetStmt, text string) (Statement, error) {
+	if len(n.Variables) != 1 {
+		return nil, b.unsupported(n, "SET of several variables")
+	}
+	v := n.Variables[0]
+	name := strings.ToLower(v.Name)
+	switch name {
+	case "sql_mode":
+		mode, err := b.sqlModeValue(v.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.s.SQLMode = mode
+		return &SetVariable{Text: text, Name: name, Value: mode}, nil
+	case "names", "character_set_client", "character_set_results", "character_set_connection", "autocommit", "time_zone":
+		return &SetVariable{Text: text, Name: name}, nil
+	}
+	return nil, b.unsupported(n, "SET "+v.Name)
+}
+
+// sqlModeValue evaluates the forms scripts send: a string literal, or
+// REPLACE(@@sql_mode, 'X', '') possibly wrapped in a scalar subquery.
+func (b *binder) sqlModeValue(e ast.ExprNode) (string, error) {
+	switch n := e.(type) {
+	case *ast.SubqueryExpr:
+		if sel, ok := n.Query.(*ast.SelectStmt); ok && sel.From == nil && sel.Fields != nil && len(sel.Fields.Fields) == 1 {
+			return b.sqlModeValue(sel.Fields.Fields[0].Expr)
+		}
+	case *ast.VariableExpr:
+		if strings.EqualFold(n.Name, "sql_mode") {
+			return b.s.SQLMode, nil
+		}
+	case *ast.FuncCallExpr:
+		if n.FnName.L == "replace" && len(n.Args) == 3 {
+			base, err := b.sqlModeValue(n.Args[0])
+			if err != nil {
+				return "", err
+			}
+			from, ok1 := stringLiteral(n.Args[1])
+			to, ok2 := stringLiteral(n.Args[2])
+			if ok1 && ok2 {
+				return strings.ReplaceAll(base, from, to), nil
+			}
+		}
+	default:
+		if s, ok := stringLiteral(e); ok {
+			return s, nil
+		}
+	}
+	return "", b.unsupported(e, "this form of SET sql_mode")
+}
