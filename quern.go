@@ -88,7 +88,7 @@ func Open(cfg Config) (*DB, error) {
 			return nil, err
 		}
 	}
-	e, err := newEngine(cfg)
+	e, err := newEngine(cfg, &memStore{})
 	if err != nil {
 		return nil, err
 	}

@@ -117,7 +117,7 @@ func batchExprs(t testing.TB) []*planner.Expr {
 		mk(t, "/", col("f"), col("j")),
 		mk(t, "*", col("d"), mk(t, "-", 1, col("d"))),
 		mk(t, "+", col("u"), mk(t, "abs", col("j"))),
-		mk(t, "-", col("u"), 1000),
+		mk(t, "*", col("u"), 2),
 		mk(t, "neg", col("d")),
 		mk(t, "abs", col("f")),
 		mk(t, "<", col("i"), col("j")),
