@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"math/bits"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,21 +34,16 @@ func FilterRecord(rec arrow.Record, mask arrow.Array, alloc memory.Allocator) (a
 		}
 		return newRecord(rec.Schema(), cols, 0), nil
 	}
-	idx := make([]int32, 0, count)
-	for i := 0; i < n; i++ {
-		if bitutil.BitIsSet(sel, i) {
-			idx = append(idx, int32(i))
-		}
-	}
+	runs := selectedRuns(sel, n)
 	cols := make([]arrow.Array, rec.NumCols())
-	if first, last := int(idx[0]), int(idx[len(idx)-1]); last-first+1 == count {
+	if len(runs) == 1 {
 		for i := range cols {
-			cols[i] = array.NewSlice(rec.Column(i), int64(first), int64(last+1))
+			cols[i] = array.NewSlice(rec.Column(i), int64(runs[0].start), int64(runs[0].end))
 		}
 		return newRecord(rec.Schema(), cols, count), nil
 	}
 	for i := range cols {
-		a, err := take(alloc, rec.Column(i), idx)
+		a, err := takeRuns(alloc, rec.Column(i), runs, count)
 		if err != nil {
 			releaseArrays(cols[:i])
 			return nil, fmt.Errorf("filtering column %s: %w", rec.Schema().Field(i).Name, err)
@@ -55,6 +51,141 @@ func FilterRecord(rec arrow.Record, mask arrow.Array, alloc memory.Allocator) (a
 		cols[i] = a
 	}
 	return newRecord(rec.Schema(), cols, count), nil
+}
+
+// run is a range [start, end) of selected rows.
+type run struct{ start, end int }
+
+// selectedRuns lists the runs of set bits of a bitmap of n rows, reading it
+// 64 bits at a time.
+func selectedRuns(sel []byte, n int) []run {
+	var runs []run
+	open := -1
+	for w := 0; w*64 < n; w++ {
+		var word uint64
+		for k := 0; k < 8 && w*8+k < len(sel); k++ {
+			word |= uint64(sel[w*8+k]) << (8 * k)
+		}
+		if rem := n - w*64; rem < 64 {
+			word &= 1<<rem - 1
+		}
+		base := w * 64
+		switch {
+		case word == ^uint64(0):
+			if open < 0 {
+				open = base
+			}
+			continue
+		case word == 0:
+			if open >= 0 {
+				runs = append(runs, run{open, base})
+				open = -1
+			}
+			continue
+		}
+		for b := 0; b < 64; {
+			if open >= 0 {
+				// Find the end of the current run: the next zero bit.
+				z := bits.TrailingZeros64(^word >> b)
+				if b+z >= 64 {
+					break
+				}
+				runs = append(runs, run{open, base + b + z})
+				open = -1
+				b += z
+			} else {
+				o := bits.TrailingZeros64(word >> b)
+				if b+o >= 64 {
+					break
+				}
+				open = base + b + o
+				b += o
+			}
+		}
+	}
+	if open >= 0 {
+		runs = append(runs, run{open, n})
+	}
+	return runs
+}
+
+// takeRuns copies the rows of the runs (count rows in all) into a new
+// array.
+func takeRuns(alloc memory.Allocator, a arrow.Array, runs []run, count int) (arrow.Array, error) {
+	data := a.Data()
+	off := data.Offset()
+	dt := a.DataType()
+	if dt.ID() == arrow.NULL {
+		return array.NewNull(count), nil
+	}
+	var valid *memory.Buffer
+	if a.NullN() > 0 {
+		valid = newBuf(alloc, bitmapLen(count))
+		pos := 0
+		for _, r := range runs {
+			bitutil.CopyBitmap(a.NullBitmapBytes(), off+r.start, r.end-r.start, valid.Bytes(), pos)
+			pos += r.end - r.start
+		}
+	}
+	bufs := data.Buffers()
+	switch dt.ID() {
+	case arrow.BOOL:
+		out, ob := newBits(alloc, count)
+		pos := 0
+		for _, r := range runs {
+			bitutil.CopyBitmap(bufs[1].Bytes(), off+r.start, r.end-r.start, ob, pos)
+			pos += r.end - r.start
+		}
+		return makeArr(dt, count, valid, out), nil
+	case arrow.STRING, arrow.BINARY:
+		return takeRunsVar[int32](alloc, dt, bufs, off, runs, count, valid, arrow.Int32Traits.CastFromBytes)
+	case arrow.LARGE_STRING, arrow.LARGE_BINARY:
+		return takeRunsVar[int64](alloc, dt, bufs, off, runs, count, valid, arrow.Int64Traits.CastFromBytes)
+	}
+	fw, ok := dt.(arrow.FixedWidthDataType)
+	if !ok {
+		if valid != nil {
+			valid.Release()
+		}
+		return nil, fmt.Errorf("not supported: selecting rows of type %s", dt)
+	}
+	w := fw.BitWidth() / 8
+	out := newBuf(alloc, count*w)
+	src, dst := bufs[1].Bytes(), out.Bytes()
+	pos := 0
+	for _, r := range runs {
+		pos += copy(dst[pos:], src[(off+r.start)*w:(off+r.end)*w])
+	}
+	return makeArr(dt, count, valid, out), nil
+}
+
+func takeRunsVar[O int32 | int64](alloc memory.Allocator, dt arrow.DataType, bufs []*memory.Buffer, off int, runs []run,
+	count int, valid *memory.Buffer, cast func([]byte) []O) (arrow.Array, error) {
+	offs := cast(bufs[1].Bytes())[off:]
+	var data []byte
+	if bufs[2] != nil {
+		data = bufs[2].Bytes()
+	}
+	size := 0
+	for _, r := range runs {
+		size += int(offs[r.end] - offs[r.start])
+	}
+	w := int(unsafe.Sizeof(O(0)))
+	ob := newBuf(alloc, (count+1)*w)
+	oo := cast(ob.Bytes())
+	db := newBuf(alloc, size)
+	d := db.Bytes()
+	pos, row := 0, 0
+	oo[0] = 0
+	for _, r := range runs {
+		shift := O(pos) - offs[r.start]
+		for k := r.start; k < r.end; k++ {
+			row++
+			oo[row] = offs[k+1] + shift
+		}
+		pos += copy(d[pos:], data[offs[r.start]:offs[r.end]])
+	}
+	return makeArr(dt, count, valid, ob, db), nil
 }
 
 // selection returns the mask's TRUE-and-not-NULL rows as a bitmap aligned

@@ -55,7 +55,7 @@ type token struct {
 var loMask, hiMask = func() (lo, hi [17]uint64) {
 	for w := range lo {
 		lo[w] = byteMask(min(w, 8))
-		hi[w] = byteMask(min(max(w-7, 0), 8))
+		hi[w] = byteMask(max(w-8, 0))
 	}
 	return
 }()
