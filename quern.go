@@ -73,6 +73,9 @@ type DB struct {
 	cfg     Config
 	catalog *catalog
 	engine  *engine
+	mem     *memStore
+	// writeMu serializes statements that change tables.
+	writeMu sync.Mutex
 
 	mu      sync.Mutex // guards session
 	session *sql.Session
@@ -81,14 +84,14 @@ type DB struct {
 // Open starts an engine.
 func Open(cfg Config) (*DB, error) {
 	cfg = cfg.withDefaults()
-	db := &DB{cfg: cfg, catalog: newCatalog()}
+	db := &DB{cfg: cfg, catalog: newCatalog(), mem: newMemStore(cfg.Allocator)}
 	db.session = sql.NewSession(db.catalog)
 	for _, d := range cfg.DataDirs {
 		if err := db.catalog.registerDir(d); err != nil {
 			return nil, err
 		}
 	}
-	e, err := newEngine(cfg, &memStore{})
+	e, err := newEngine(cfg, db.mem)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +100,11 @@ func Open(cfg Config) (*DB, error) {
 }
 
 // Close stops the worker pool and removes the engine's temporary files.
-func (db *DB) Close() error { return db.engine.close() }
+func (db *DB) Close() error {
+	err := db.engine.close()
+	db.mem.close()
+	return err
+}
 
 // Config returns the configuration the DB runs with.
 func (db *DB) Config() Config { return db.cfg }
@@ -218,7 +225,17 @@ func (db *DB) Run(ctx context.Context, query string) (*Result, error) {
 		}
 		return db.engine.run(ctx, job)
 	case *sql.SetVariable:
-		return &Result{RecordReader: emptyResult()}, nil
+		return okResult(), nil
+	case *sql.CreateTable:
+		return db.createTable(ctx, s)
+	case *sql.Insert:
+		return db.insert(ctx, s)
+	case *sql.DropTable:
+		return db.dropTable(s)
+	case *sql.ShowTables:
+		return db.showTables(), nil
+	case *sql.Describe:
+		return db.describe(s.Table), nil
 	}
 	return nil, fmt.Errorf("internal: unhandled statement %T", st)
 }

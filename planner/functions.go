@@ -430,12 +430,14 @@ func resolveArith(c *call) (*Expr, error) {
 			t = Int
 		}
 	case ka == KindDecimal || kb == KindDecimal || c.name == "/":
-		a, b = toDecimal(a), toDecimal(b)
-		t = decimalResult(c.name, a.Type, b.Type)
+		da, db := toDecimal(a), toDecimal(b)
+		t = decimalResult(c.name, da.Type, db.Type)
 		if c.name == "+" || c.name == "-" || c.name == "%" {
-			s := max(a.Type.Scale, b.Type.Scale)
-			a, b = toDecimalScale(a, s), toDecimalScale(b, s)
+			// These kernels take operands of one scale.
+			s := max(da.Type.Scale, db.Type.Scale)
+			da, db = toDecimalScale(a, s), toDecimalScale(b, s)
 		}
+		a, b = da, db
 	case c.name == "%":
 		// MySQL: the sign and signedness of MOD follow the dividend.
 		t = Int
@@ -1122,7 +1124,8 @@ func resolveDateFormat(c *call) (*Expr, error) {
 // prefix (else 0), numbers round half away from zero into exact types (a
 // DOUBLE rounds half to even into an integer, as MySQL's rint does),
 // out-of-range values clamp, and what cannot be a date is NULL. ok is false
-// when the conversion lost information (a strict context rejects it).
+// when the value did not convert cleanly: text ignored, out of range, not a
+// date (rounding away fraction digits is fine, as when MySQL stores).
 func CastValue(v Value, from, to Type) (Value, bool) {
 	return castValue(v, from, to, false)
 }
@@ -1220,6 +1223,12 @@ func castToInt(v Value, from Type, strict bool) (Value, bool) {
 		i, ok := DecimalToInt(v.Dec(), from.Scale)
 		return Value{I: i}, ok
 	case KindString:
+		if strict {
+			// Storing rounds a string's fraction, where CAST cuts it.
+			d, ok := ParseDecimalPrefix(v.S, MaxDecimalPrecision, 0)
+			i, fits := DecimalToInt(d, 0)
+			return Value{I: i}, ok && fits
+		}
 		i, ok := ParseIntPrefix(v.S)
 		return Value{I: i}, ok
 	case KindDate, KindDatetime:
@@ -1337,7 +1346,6 @@ var pow10f = func() (t [23]float64) {
 
 func castToDecimal(v Value, from, to Type) (Value, bool) {
 	var b *big.Int
-	exact := true
 	switch from.Kind {
 	case KindBool, KindInt:
 		b = big.NewInt(v.I)
@@ -1352,7 +1360,6 @@ func castToDecimal(v Value, from, to Type) (Value, bool) {
 		return parseDecimalValue(strconv.FormatFloat(v.F, 'e', -1, 64), to)
 	case KindDecimal:
 		b = roundBig(v.Dec().BigInt(), from.Scale, to.Scale)
-		exact = from.Scale <= to.Scale
 	case KindString:
 		return parseDecimalValue(v.S, to)
 	case KindDate, KindDatetime:
@@ -1362,7 +1369,7 @@ func castToDecimal(v Value, from, to Type) (Value, bool) {
 		b = roundBig(b, 6, to.Scale)
 	}
 	n, fits := clampDecimal(b, to.Prec)
-	return DecValue(n), fits && exact
+	return DecValue(n), fits
 }
 
 func parseDecimalValue(s string, to Type) (Value, bool) {
@@ -1694,7 +1701,7 @@ func ParseDecimalPrefix(s string, prec, scale int) (decimal128.Num, bool) {
 	}
 	r := roundBig(b, from, scale)
 	n, fits := clampDecimal(r, prec)
-	return n, fits && clean && from <= scale
+	return n, fits && clean
 }
 
 // ParseDatetime reads a MySQL date or datetime string: 'YYYY-MM-DD',

@@ -175,6 +175,9 @@ func (b *binder) statement(st ast.StmtNode) (Statement, error) {
 		}
 		return &Query{Text: text, Plan: plan}, nil
 	case *ast.ExplainStmt:
+		if show, ok := n.Stmt.(*ast.ShowStmt); ok {
+			return b.show(show, text)
+		}
 		sel, ok := n.Stmt.(*ast.SelectStmt)
 		if !ok {
 			return nil, b.unsupported(n, "EXPLAIN of this statement")
@@ -190,6 +193,14 @@ func (b *binder) statement(st ast.StmtNode) (Statement, error) {
 		return &Query{Text: text, Plan: plan, Explain: mode}, nil
 	case *ast.SetStmt:
 		return b.setStmt(n, text)
+	case *ast.CreateTableStmt:
+		return b.createTable(n, text)
+	case *ast.InsertStmt:
+		return b.insert(n, text)
+	case *ast.DropTableStmt:
+		return b.dropTable(n, text)
+	case *ast.ShowStmt:
+		return b.show(n, text)
 	case *ast.SetOprStmt:
 		return nil, b.unsupported(n, "UNION")
 	}

@@ -3,6 +3,7 @@ package expr
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -394,5 +395,41 @@ func TestFilterRecordShortcuts(t *testing.T) {
 	defer three.Release()
 	if _, err := FilterRecord(three, short, mem); err == nil {
 		t.Fatal("a mask of the wrong length was accepted")
+	}
+}
+
+// TestSelectedRuns compares the word-at-a-time run finder with a bit loop
+// on bitmaps that cross 64-row words.
+func TestSelectedRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for iter := 0; iter < 500; iter++ {
+		n := rng.IntN(300)
+		sel := make([]byte, bitmapLen(n)+rng.IntN(2))
+		density := rng.Float64()
+		for i := 0; i < n; i++ {
+			if rng.Float64() < density {
+				sel[i/8] |= 1 << (i % 8)
+			}
+		}
+		if rng.IntN(4) == 0 { // long runs of ones
+			for i := rng.IntN(n + 1); i < n && i < 200; i++ {
+				sel[i/8] |= 1 << (i % 8)
+			}
+		}
+		var want []run
+		for i := 0; i < n; i++ {
+			if sel[i/8]&(1<<(i%8)) == 0 {
+				continue
+			}
+			if len(want) > 0 && want[len(want)-1].end == i {
+				want[len(want)-1].end++
+			} else {
+				want = append(want, run{i, i + 1})
+			}
+		}
+		got := selectedRuns(sel, n)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("n=%d: got %v, want %v", n, got, want)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -122,33 +124,58 @@ func BenchmarkCounter(b *testing.B) {
 	path := benchCorpus(b)
 	size := fileSize(b, path)
 	for _, bc := range []struct {
-		name   string
-		target int64
-	}{{"one-range", size}, {"16MiB-ranges", 16 << 20}, {"64MiB-ranges", 64 << 20}} {
+		name    string
+		target  int64
+		workers int
+	}{{"one-range", size, 1}, {"16MiB-ranges", 16 << 20, 1}, {"64MiB-ranges", 64 << 20, 1},
+		// Two ranges at once, as two map tasks on a 2-core worker pool: they
+		// share the last-level cache and memory bandwidth.
+		{"2x-parallel", (size + 1) / 2, 2}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(size)
-			var distinct int64
+			var distinct atomic.Int64
 			for b.Loop() {
-				distinct = 0
+				distinct.Store(0)
+				ranges := make(chan Range, 1024)
 				for _, r := range Splits(size, bc.target) {
-					c, err := NewCounter(path, r, memory.DefaultAllocator, 16*1024)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for {
-						rec, err := c.Next(context.Background())
-						if errors.Is(err, io.EOF) {
-							break
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-						distinct += rec.NumRows()
-					}
-					c.Close()
+					ranges <- r
 				}
+				close(ranges)
+				var wg sync.WaitGroup
+				for range bc.workers {
+					wg.Go(func() {
+						for r := range ranges {
+							n, err := countRange(path, r)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							distinct.Add(n)
+						}
+					})
+				}
+				wg.Wait()
 			}
-			b.ReportMetric(float64(distinct), "rows-out")
+			b.ReportMetric(float64(distinct.Load()), "rows-out")
 		})
+	}
+}
+
+func countRange(path string, r Range) (int64, error) {
+	c, err := NewCounter(path, r, memory.DefaultAllocator, 16*1024)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	var rows int64
+	for {
+		rec, err := c.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		rows += rec.NumRows()
 	}
 }
