@@ -121,7 +121,7 @@ func describeOp(o *Op) string {
 	case OpLimit:
 		return fmt.Sprintf("Limit %d", o.Limit)
 	case OpShuffleRead:
-		return "ShuffleRead this task's partition from every map task"
+		return "ShuffleRead this task's partition from every upstream task"
 	case OpValues:
 		return fmt.Sprintf("Values %d row(s)", len(o.Rows))
 	}

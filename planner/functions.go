@@ -141,9 +141,11 @@ func KnownFunction(name string) bool {
 // sorted, for "did you mean" suggestions.
 func FunctionNames() []string {
 	var out []string
+	operators := map[string]bool{"neg": true, "in": true, "and": true, "or": true, "xor": true, "not": true,
+		"like": true, "regexp": true, "rlike": true, "div": true, "case": true, "isnotnull": true,
+		"istrue": true, "isfalse": true, "isnottrue": true, "isnotfalse": true}
 	add := func(n string) {
-		if n[0] >= 'a' && n[0] <= 'z' && !strings.HasPrefix(n, "is") && n != "neg" && n != "in" &&
-			n != "and" && n != "or" && n != "xor" && n != "not" && n != "like" && n != "div" && n != "case" {
+		if n[0] >= 'a' && n[0] <= 'z' && !operators[n] {
 			out = append(out, n)
 		}
 	}

@@ -335,12 +335,12 @@ func TestParseDecimalPrefix(t *testing.T) {
 
 func TestFunctionNames(t *testing.T) {
 	names := FunctionNames()
-	for _, n := range []string{"substring", "substr", "coalesce", "date_add", "round", "ceiling"} {
+	for _, n := range []string{"substring", "substr", "coalesce", "date_add", "round", "ceiling", "isnull"} {
 		if !slices.Contains(names, n) || !KnownFunction(n) {
 			t.Errorf("%s is not listed", n)
 		}
 	}
-	for _, n := range []string{"+", "neg", "isnull", "in"} {
+	for _, n := range []string{"+", "neg", "istrue", "in", "case"} {
 		if slices.Contains(names, n) {
 			t.Errorf("operator %s is listed as a function", n)
 		}

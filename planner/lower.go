@@ -32,6 +32,8 @@ func Plan(n Node, cfg LowerConfig) (*Job, error) {
 //	reduce: shuffle read → final aggregate → HAVING → project → sort/top-k
 //	final:  k-way merge → offset/limit
 //
+// Every aggregate is a shuffle, so a plan with aggregates on top of
+// aggregates (SELECT DISTINCT over a GROUP BY) is a chain of reduce stages.
 // A plan without aggregation is a map-only job.
 func Lower(n Node, cfg LowerConfig) (*Job, error) {
 	if cfg.Reducers < 1 {
@@ -62,53 +64,114 @@ func Lower(n Node, cfg LowerConfig) (*Job, error) {
 		job.Final.Keys = s.Keys
 		body = s.Input
 	}
-	if _, ok := body.(*Limit); ok {
-		return nil, fmt.Errorf("not supported: LIMIT below ORDER BY")
-	}
-	// Each task's output is sorted (and cut to offset+limit) so that the
-	// final merge is a k-way merge.
-	finish := func(op *Op) *Op {
-		if len(job.Final.Keys) == 0 {
-			if job.Final.Limit >= 0 {
-				return &Op{Kind: OpLimit, Input: op, Schema: op.Schema, Limit: job.Final.Offset + job.Final.Limit}
-			}
-			return op
-		}
-		if job.Final.Limit >= 0 {
-			return &Op{Kind: OpTopK, Input: op, Schema: op.Schema, Keys: job.Final.Keys, Limit: job.Final.Offset + job.Final.Limit}
-		}
-		return &Op{Kind: OpSort, Input: op, Schema: op.Schema, Keys: job.Final.Keys}
-	}
-
-	// Above the aggregate: Project, optionally over a HAVING filter.
-	proj, ok := body.(*Project)
-	if !ok {
-		return nil, fmt.Errorf("internal: expected a projection at the top of the plan, got %s", body.Describe())
-	}
-	below := proj.Input
-	var having *Expr
-	if f, ok := below.(*Filter); ok {
-		if _, isAgg := f.Input.(*Aggregate); isAgg {
-			having, below = f.Cond, f.Input
-		}
-	}
-	agg, isAgg := below.(*Aggregate)
-	if !isAgg {
-		mapRoot, splits, err := lowerSource(below, cfg)
-		if err != nil {
-			return nil, err
-		}
-		root := finish(&Op{Kind: OpProject, Input: mapRoot, Schema: proj.Schema(), Exprs: proj.Exprs})
-		job.Stages = append(job.Stages, &Stage{ID: 0, Kind: StageMap, Splits: splits, Tasks: len(splits), Input: -1, Root: root, Note: "map-only"})
-		return job, nil
-	}
-
-	source, splits, err := lowerSource(agg.Input, cfg)
+	l := &lowering{cfg: cfg, job: job}
+	open, err := l.lower(body)
 	if err != nil {
 		return nil, err
 	}
+	// Each task's output is sorted (and cut to offset+limit) so that the
+	// final merge is a k-way merge.
+	root := open.root
+	switch {
+	case len(job.Final.Keys) > 0 && job.Final.Limit >= 0:
+		root = &Op{Kind: OpTopK, Input: root, Schema: root.Schema, Keys: job.Final.Keys, Limit: job.Final.Offset + job.Final.Limit}
+	case len(job.Final.Keys) > 0:
+		root = &Op{Kind: OpSort, Input: root, Schema: root.Schema, Keys: job.Final.Keys}
+	case job.Final.Limit >= 0:
+		root = &Op{Kind: OpLimit, Input: root, Schema: root.Schema, Limit: job.Final.Offset + job.Final.Limit}
+	}
+	open.stage.Root = root
+	if len(job.Stages) == 1 && job.Stages[0].Note == "" {
+		job.Stages[0].Note = "map-only"
+	}
+	return job, nil
+}
+
+// lowering builds a job's stages bottom-up. The stage being built is
+// "open": operators are appended to its fragment until a shuffle closes it.
+type lowering struct {
+	cfg LowerConfig
+	job *Job
+}
+
+type openStage struct {
+	stage *Stage
+	root  *Op
+}
+
+func (l *lowering) newStage(kind StageKind) *Stage {
+	s := &Stage{ID: len(l.job.Stages), Kind: kind, Input: -1}
+	l.job.Stages = append(l.job.Stages, s)
+	return s
+}
+
+// shuffle closes the open stage with a hash partitioning and opens the
+// reduce stage that reads it.
+func (l *lowering) shuffle(o openStage, keys []int, r int) openStage {
+	o.stage.Root = o.root
+	o.stage.Partition = &Partitioning{Keys: keys, R: r}
+	red := l.newStage(StageReduce)
+	red.Input = o.stage.ID
+	red.Tasks = r
+	return openStage{stage: red, root: &Op{Kind: OpShuffleRead, Schema: o.root.Schema}}
+}
+
+func (l *lowering) lower(n Node) (openStage, error) {
+	switch x := n.(type) {
+	case *Scan:
+		st := l.newStage(StageMap)
+		st.Splits = TableSplits(x.Table, l.cfg)
+		st.Tasks = len(st.Splits)
+		return openStage{stage: st, root: &Op{Kind: OpScan, Table: x.Table, Columns: x.Columns, Cond: x.Filter, Schema: x.Schema()}}, nil
+	case *Values:
+		st := l.newStage(StageMap)
+		st.Splits, st.Tasks = []Split{{}}, 1
+		return openStage{stage: st, root: &Op{Kind: OpValues, Schema: x.Cols, Rows: x.Rows}}, nil
+	case *Filter:
+		o, err := l.lower(x.Input)
+		if err != nil {
+			return o, err
+		}
+		o.root = &Op{Kind: OpFilter, Input: o.root, Schema: o.root.Schema, Cond: x.Cond}
+		return o, nil
+	case *Project:
+		o, err := l.lower(x.Input)
+		if err != nil {
+			return o, err
+		}
+		o.root = &Op{Kind: OpProject, Input: o.root, Schema: x.Schema(), Exprs: x.Exprs}
+		return o, nil
+	case *Aggregate:
+		return l.aggregate(x)
+	case *Sort, *Limit:
+		// Below the top, ORDER BY and LIMIT need every row in one place.
+		o, err := l.lower(x.Children()[0])
+		if err != nil {
+			return o, err
+		}
+		o = l.shuffle(o, nil, 1)
+		o.stage.Note = "single partition: " + strings.ToLower(strings.Fields(x.Describe())[0]) + " over all rows"
+		if s, ok := x.(*Sort); ok {
+			o.root = &Op{Kind: OpSort, Input: o.root, Schema: o.root.Schema, Keys: s.Keys}
+		} else {
+			lim := x.(*Limit)
+			o.root = &Op{Kind: OpLimit, Input: o.root, Schema: o.root.Schema, Offset: lim.Offset, Limit: lim.Count}
+		}
+		return o, nil
+	}
+	return openStage{}, fmt.Errorf("not supported: %s", strings.Fields(n.Describe())[0])
+}
+
+// aggregate appends the map side of an aggregate (the combiner) to the
+// open stage, shuffles on the group keys, and opens the reduce stage that
+// merges and finishes it.
+func (l *lowering) aggregate(agg *Aggregate) (openStage, error) {
+	o, err := l.lower(agg.Input)
+	if err != nil {
+		return o, err
+	}
 	nGroups := len(agg.Groups)
-	r := cfg.Reducers
+	r := l.cfg.Reducers
 	if nGroups == 0 {
 		r = 1
 	}
@@ -120,48 +183,46 @@ func Lower(n Node, cfg LowerConfig) (*Job, error) {
 	for _, a := range agg.Aggs {
 		distinct = distinct || a.Distinct
 	}
-
-	// Map side: evaluate the group keys and aggregate arguments once, then
-	// either pre-aggregate (the combiner) or, for DISTINCT aggregates, ship
-	// the rows to the reducer that owns their group.
 	pre, preAggs := preProjection(agg)
-	preOp := &Op{Kind: OpProject, Input: source, Schema: pre.schema, Exprs: pre.exprs}
-	var mapRoot *Op
-	var reduceAgg *Op
 	aggSchema := agg.Schema()
-	shuffleRead := func(s Schema) *Op { return &Op{Kind: OpShuffleRead, Schema: s} }
+	source := o.root
 	note := ""
-	if distinct {
-		mapRoot = preOp
-		reduceAgg = &Op{Kind: OpAggregate, Mode: AggComplete, Input: shuffleRead(pre.schema), Schema: aggSchema,
-			Groups: columnRefs(pre.schema[:nGroups], 0), Aggs: preAggs}
+	var final func(in *Op) *Op
+	switch wc := wordCountOp(agg, source); {
+	case distinct:
+		o.root = &Op{Kind: OpProject, Input: source, Schema: pre.schema, Exprs: pre.exprs}
+		final = func(in *Op) *Op {
+			return &Op{Kind: OpAggregate, Mode: AggComplete, Input: in, Schema: aggSchema, Groups: columnRefs(pre.schema[:nGroups], 0), Aggs: preAggs}
+		}
 		note = "DISTINCT aggregate: rows are shuffled on the group keys and aggregated once in the reducer"
-	} else if wc := wordCountOp(agg, source); wc != nil {
-		mapRoot = wc
-		reduceAgg = &Op{Kind: OpAggregate, Mode: AggFinal, Input: shuffleRead(wc.Schema), Schema: aggSchema,
-			Groups: columnRefs(wc.Schema[:1], 0), Aggs: preAggs}
+	case wc != nil:
+		o.root = wc
+		final = func(in *Op) *Op {
+			return &Op{Kind: OpAggregate, Mode: AggFinal, Input: in, Schema: aggSchema, Groups: columnRefs(wc.Schema[:1], 0), Aggs: preAggs}
+		}
 		note = "word count: scan and partial aggregate fused"
-	} else {
+	default:
 		partialSchema := append(Schema(nil), pre.schema[:nGroups]...)
 		for i, a := range preAggs {
 			for j, t := range a.StateTypes() {
 				partialSchema = append(partialSchema, Column{Name: fmt.Sprintf("%s.state%d", agg.Aggs[i].Name, j), Type: t})
 			}
 		}
-		mapRoot = &Op{Kind: OpAggregate, Mode: AggPartial, Input: preOp, Schema: partialSchema,
-			Groups: columnRefs(pre.schema[:nGroups], 0), Aggs: preAggs}
-		reduceAgg = &Op{Kind: OpAggregate, Mode: AggFinal, Input: shuffleRead(partialSchema), Schema: aggSchema,
-			Groups: columnRefs(partialSchema[:nGroups], 0), Aggs: preAggs}
+		preOp := &Op{Kind: OpProject, Input: source, Schema: pre.schema, Exprs: pre.exprs}
+		o.root = &Op{Kind: OpAggregate, Mode: AggPartial, Input: preOp, Schema: partialSchema, Groups: columnRefs(pre.schema[:nGroups], 0), Aggs: preAggs}
+		final = func(in *Op) *Op {
+			return &Op{Kind: OpAggregate, Mode: AggFinal, Input: in, Schema: aggSchema, Groups: columnRefs(partialSchema[:nGroups], 0), Aggs: preAggs}
+		}
 	}
-	job.Stages = append(job.Stages, &Stage{ID: 0, Kind: StageMap, Splits: splits, Tasks: len(splits), Input: -1, Root: mapRoot,
-		Partition: &Partitioning{Keys: keys, R: r}, Note: note})
-	red := reduceAgg
-	if having != nil {
-		red = &Op{Kind: OpFilter, Input: red, Schema: red.Schema, Cond: having}
+	if note != "" {
+		if o.stage.Note != "" {
+			o.stage.Note += "; "
+		}
+		o.stage.Note += note
 	}
-	red = finish(&Op{Kind: OpProject, Input: red, Schema: proj.Schema(), Exprs: proj.Exprs})
-	job.Stages = append(job.Stages, &Stage{ID: 1, Kind: StageReduce, Input: 0, Tasks: r, Root: red})
-	return job, nil
+	o = l.shuffle(o, keys, r)
+	o.root = final(o.root)
+	return o, nil
 }
 
 func isColumnPrefix(p *Project) bool {
@@ -237,25 +298,6 @@ func wordCountOp(a *Aggregate, source *Op) *Op {
 	}
 	return &Op{Kind: OpWordCount, Table: source.Table, Columns: source.Columns,
 		Schema: Schema{{Name: a.Names[0], Type: String}, {Name: c.Name + ".state0", Type: Int}}}
-}
-
-// lowerSource turns the plan below an aggregate (or the projection of a
-// map-only job) into the map-side source op and its splits.
-func lowerSource(n Node, cfg LowerConfig) (*Op, []Split, error) {
-	switch x := n.(type) {
-	case *Scan:
-		op := &Op{Kind: OpScan, Table: x.Table, Columns: x.Columns, Cond: x.Filter, Schema: x.Schema()}
-		return op, TableSplits(x.Table, cfg), nil
-	case *Filter:
-		in, splits, err := lowerSource(x.Input, cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		return &Op{Kind: OpFilter, Input: in, Schema: in.Schema, Cond: x.Cond}, splits, nil
-	case *Values:
-		return &Op{Kind: OpValues, Schema: x.Cols, Rows: x.Rows}, []Split{{}}, nil
-	}
-	return nil, nil, fmt.Errorf("not supported: %s below an aggregate", strings.Fields(n.Describe())[0])
 }
 
 // TableSplits cuts a table's input into map-task splits of about

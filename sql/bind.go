@@ -159,10 +159,10 @@ func (b *binder) selectStmt(sel *ast.SelectStmt) (planner.Node, error) {
 	if aggregating {
 		return b.aggregateQuery(sel, input, sc, items)
 	}
-	if sel.Distinct {
-		return b.distinctQuery(sel, input, sc, items)
-	}
 	x := &exprBinder{b: b, scope: sc, where: "field list"}
+	if sel.Distinct {
+		return b.distinctQuery(sel, input, items, x.bind)
+	}
 	for i := range items {
 		if items[i].expr == nil {
 			e, err := x.bind(items[i].ast)
@@ -310,13 +310,12 @@ func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
 func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // distinctQuery plans SELECT DISTINCT as a GROUP BY on every select item.
-func (b *binder) distinctQuery(sel *ast.SelectStmt, input planner.Node, sc *scope, items []selectItem) (planner.Node, error) {
-	x := &exprBinder{b: b, scope: sc, where: "field list"}
+func (b *binder) distinctQuery(sel *ast.SelectStmt, input planner.Node, items []selectItem, bind func(ast.ExprNode) (*planner.Expr, error)) (planner.Node, error) {
 	groups := make([]*planner.Expr, len(items))
 	names := make([]string, len(items))
 	for i := range items {
 		if items[i].expr == nil {
-			e, err := x.bind(items[i].ast)
+			e, err := bind(items[i].ast)
 			if err != nil {
 				return nil, err
 			}
@@ -330,7 +329,7 @@ func (b *binder) distinctQuery(sel *ast.SelectStmt, input planner.Node, sc *scop
 		out[i] = selectItem{name: it.name, ast: it.ast, expr: planner.Col(i, it.name, it.expr.Type)}
 	}
 	return b.finish(sel, agg, out, func(n ast.ExprNode) (*planner.Expr, error) {
-		e, err := x.bind(n)
+		e, err := bind(n)
 		if err != nil {
 			return nil, err
 		}
@@ -445,6 +444,32 @@ func (b *binder) aggregateQuery(sel *ast.SelectStmt, input planner.Node, sc *sco
 	var node planner.Node = agg
 	if liftedHaving != nil {
 		node = &planner.Filter{Input: node, Cond: liftedHaving}
+	}
+	if sel.Distinct {
+		// SELECT DISTINCT over groups: a second aggregation on the
+		// selected values.
+		exprs := make([]*planner.Expr, len(out))
+		names := make([]string, len(out))
+		for i, it := range out {
+			exprs[i], names[i] = it.expr, it.name
+		}
+		proj := &planner.Project{Input: node, Exprs: exprs, Names: names}
+		refs := make([]selectItem, len(out))
+		for i, it := range out {
+			refs[i] = selectItem{name: it.name, ast: it.ast, expr: planner.Col(i, it.name, it.expr.Type)}
+		}
+		return b.distinctQuery(sel, proj, refs, func(n ast.ExprNode) (*planner.Expr, error) {
+			e, ok := lifted[n]
+			if !ok {
+				return nil, b.errAt(n, ErrType, "ORDER BY term %s is not in the select list of SELECT DISTINCT", restore(n))
+			}
+			for i, x := range exprs {
+				if x.Equal(e) {
+					return planner.Col(i, names[i], x.Type), nil
+				}
+			}
+			return nil, b.errAt(n, ErrType, "ORDER BY term %s is not in the select list of SELECT DISTINCT", restore(n))
+		})
 	}
 	return b.finish(sel, node, out, func(n ast.ExprNode) (*planner.Expr, error) {
 		if e, ok := lifted[n]; ok {

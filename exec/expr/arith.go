@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/planner"
 )
@@ -602,7 +603,7 @@ func unaryNum(e *planner.Expr, op string) (kernel, bool, error) {
 	return func(ec *evalCtx, args []vec) (vec, error) {
 		src := args[0].arr
 		valid := andValidity(ec.alloc, ec.n, args)
-		fail := func(b interface{ Release() }) (vec, error) {
+		fail := func(b *memory.Buffer) (vec, error) {
 			b.Release()
 			if valid != nil {
 				valid.Release()

@@ -433,3 +433,82 @@ func TestSelectedRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyBranches: a branch that would overflow on rows that do not reach
+// it is evaluated again on the rows that do, with unused columns of types
+// the row selection does not handle left alone.
+func TestLazyBranches(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues([]int64{1, 9223372036854775807, 5, -3}, []bool{true, true, true, false})
+	a := ib.NewArray()
+	ib.Release()
+	lb := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int8)
+	for i := 0; i < 4; i++ {
+		lb.Append(true)
+	}
+	l := lb.NewArray()
+	lb.Release()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "l", Type: l.DataType(), Nullable: true},
+	}, nil)
+	rec := newRecord(schema, []arrow.Array{a, l}, 4)
+	defer rec.Release()
+	ca := planner.Col(0, "a", planner.Int)
+	small := mk(t, "<", ca, 100)
+	double := mk(t, "*", ca, 2)
+	for _, c := range []struct {
+		e    *planner.Expr
+		want string
+	}{
+		{mk(t, "case", small, double, 0), "2|0|10|0"},
+		{mk(t, "if", mk(t, ">=", ca, 100), 0, double), "2|0|10|NULL"},
+		{mk(t, "and", small, mk(t, ">", double, 0)), "1|0|1|NULL"},
+		{mk(t, "or", mk(t, ">=", ca, 100), mk(t, ">", double, 4)), "0|1|1|NULL"},
+		{mk(t, "coalesce", mk(t, "nullif", ca, 1), mk(t, "+", ca, 1)), "2|9223372036854775807|5|NULL"},
+	} {
+		for _, bs := range []int{1, 2, 3, 4} {
+			if got := strings.Join(evalBatches(t, mem, c.e, rec, bs), "|"); got != c.want {
+				t.Errorf("%s (batch %d) = %s, want %s", c.e, bs, got, c.want)
+			}
+		}
+	}
+	// The same branch taken by the big row is still an error.
+	e := mk(t, "case", mk(t, ">", ca, 0), double, 0)
+	ev, err := Compile(e, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.Eval(context.Background(), rec, mem); err == nil || !strings.Contains(err.Error(), "BIGINT value is out of range in '(a * 2)'") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestEvalDeclaredType: a column of a narrower DECIMAL comes back with the
+// plan's type.
+func TestEvalDeclaredType(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	db := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 12, Scale: 2})
+	db.Append(n64(1234).dec())
+	a := db.NewArray()
+	db.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "p", Type: a.DataType(), Nullable: true}}, nil)
+	rec := newRecord(schema, []arrow.Array{a}, 1)
+	defer rec.Release()
+	e := planner.Col(0, "p", planner.Decimal(15, 2))
+	ev, err := Compile(e, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ev.Eval(context.Background(), rec, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if !arrow.TypeEqual(out.DataType(), e.Type.Arrow()) || render(out, 0, e.Type) != "12.34" {
+		t.Fatalf("got %s %s", out.DataType(), render(out, 0, e.Type))
+	}
+}

@@ -167,22 +167,22 @@ func (n *caseNode) eval(ec *evalCtx) (vec, error) {
 	for b, cn := range n.conds {
 		cv, err := cn.eval(ec)
 		if err != nil {
-			cv, err = evalOnRows(ec, cn, remaining, planner.Bool)
+			cv, err = evalOnRows(ec, cn, remaining, n.e.Args[2*b])
 			if err != nil {
 				return vec{}, err
 			}
 		}
 		vals, valid := boolBits(cv, ec.n)
-		any := byte(0)
+		hit := byte(0)
 		for i := range take {
 			take[i] = remaining[i] & vals[i] & allValid(valid, i)
-			any |= take[i]
+			hit |= take[i]
 		}
 		cv.release()
-		if any == 0 || !anyRow(take, ec.n) {
+		if hit == 0 || !anyRow(take, ec.n) {
 			continue
 		}
-		v, err := evalBranch(ec, n.vals[b], take, t)
+		v, err := evalBranch(ec, n.vals[b], take, n.e.Args[2*b+1])
 		if err != nil {
 			return vec{}, err
 		}
@@ -193,7 +193,7 @@ func (n *caseNode) eval(ec *evalCtx) (vec, error) {
 		}
 	}
 	if n.els != nil && anyRow(remaining, ec.n) {
-		v, err := evalBranch(ec, n.els, remaining, t)
+		v, err := evalBranch(ec, n.els, remaining, n.e.Args[len(n.e.Args)-1])
 		if err != nil {
 			return vec{}, err
 		}
@@ -235,12 +235,12 @@ func allPicked(pick []int32, k int32) bool {
 
 // evalBranch evaluates a branch over the batch, or over only the rows in
 // need if that fails.
-func evalBranch(ec *evalCtx, nd node, need []byte, t planner.Type) (vec, error) {
+func evalBranch(ec *evalCtx, nd node, need []byte, pe *planner.Expr) (vec, error) {
 	v, err := nd.eval(ec)
 	if err == nil {
 		return v, nil
 	}
-	return evalOnRows(ec, nd, need, t)
+	return evalOnRows(ec, nd, need, pe)
 }
 
 // coalesceNode: COALESCE(a, b, ...) and IFNULL(a, b). Later arguments are
@@ -275,7 +275,7 @@ func (n *coalesceNode) eval(ec *evalCtx) (vec, error) {
 		if k == 0 {
 			v, err = a.eval(ec)
 		} else {
-			v, err = evalBranch(ec, a, need, n.e.Type)
+			v, err = evalBranch(ec, a, need, n.e.Args[k])
 		}
 		if err != nil {
 			return vec{}, err

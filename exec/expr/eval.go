@@ -37,19 +37,32 @@ func (ev *Evaluator) Type() planner.Type { return ev.expr.Type }
 
 // Eval computes the expression for every row of rec. The result has
 // rec.NumRows() values of type Type().Arrow(); the caller releases it.
-func (ev *Evaluator) Eval(ctx context.Context, rec arrow.Record, alloc memory.Allocator) (arrow.Array, error) {
+func (ev *Evaluator) Eval(ctx context.Context, rec arrow.Record, alloc memory.Allocator) (out arrow.Array, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	defer func() {
+		// A kernel bug must not take the worker down: report it.
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("internal: evaluating %s: %v", ev.expr, r)
+		}
+	}()
 	ec := &evalCtx{ctx: ctx, rec: rec, alloc: alloc, n: int(rec.NumRows())}
 	v, err := ev.root.eval(ec)
 	if err != nil {
 		return nil, err
 	}
-	if v.arr != nil {
-		return v.arr, nil
+	if v.arr == nil {
+		return Constant(alloc, v.c, ev.expr.Type, ec.n), nil
 	}
-	return Constant(alloc, v.c, ev.expr.Type, ec.n), nil
+	if want := ev.expr.Type.Arrow(); !arrow.TypeEqual(v.arr.DataType(), want) {
+		// A DECIMAL of another precision or a timestamp with a zone, from
+		// the input: same values, the declared type.
+		r := retype(v.arr, want)
+		v.arr.Release()
+		return r, nil
+	}
+	return v.arr, nil
 }
 
 type evalCtx struct {

@@ -592,7 +592,16 @@ func scalarCases() []scalarCase {
 			return planner.Call("cast_strict", planner.Int, l.v(" 12 "))
 		}, want: "12"},
 		{name: "strict cast decimal", build: func(l *leaves) *planner.Expr {
-			return planner.Call("cast_strict", planner.Decimal(3, 1), l.v(decLit("1.25")))
+			return planner.Call("cast_strict", planner.Decimal(3, 1), l.v(decLit("100.25")))
 		}, err: "incorrect DECIMAL(3,1) value"},
+		{name: "strict cast rounds", build: func(l *leaves) *planner.Expr {
+			return planner.Call("cast_strict", planner.Decimal(3, 1), l.v(decLit("1.25")))
+		}, want: "1.3"},
+		{name: "strict string to int rounds", build: func(l *leaves) *planner.Expr {
+			return planner.Call("cast_strict", planner.Int, l.v("1.5"))
+		}, want: "2"},
+		{name: "strict bad date", build: func(l *leaves) *planner.Expr {
+			return planner.Call("cast_strict", planner.Date, l.v("2021-02-29"))
+		}, err: "incorrect DATE value '2021-02-29'"},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -162,7 +163,7 @@ func (n *andOrNode) eval(ec *evalCtx) (vec, error) {
 				need[i] = ^(lv[i] & allValid(lok, i))
 			}
 		}
-		r, err = evalOnRows(ec, n.right, need, planner.Bool)
+		r, err = evalOnRows(ec, n.right, need, n.e.Args[1])
 		if err != nil {
 			return vec{}, err
 		}
@@ -196,9 +197,10 @@ func (n *andOrNode) eval(ec *evalCtx) (vec, error) {
 	return vec{arr: makeArr(arrow.FixedWidthTypes.Boolean, ec.n, valid, buf)}, nil
 }
 
-// evalOnRows evaluates nd on the rows set in need only, and spreads the
-// result back over all rows (the other rows NULL).
-func evalOnRows(ec *evalCtx, nd node, need []byte, t planner.Type) (vec, error) {
+// evalOnRows evaluates nd (compiled from pe) on the rows set in need only,
+// and spreads the result back over all rows (the other rows NULL).
+func evalOnRows(ec *evalCtx, nd node, need []byte, pe *planner.Expr) (vec, error) {
+	t := pe.Type
 	idx := make([]int32, 0, ec.n)
 	for i := 0; i < ec.n; i++ {
 		if bitutil.BitIsSet(need, i) {
@@ -210,8 +212,16 @@ func evalOnRows(ec *evalCtx, nd node, need []byte, t planner.Type) (vec, error) 
 	}
 	sub := &evalCtx{ctx: ec.ctx, alloc: ec.alloc, n: len(idx)}
 	if ec.rec != nil {
+		used := map[int]bool{}
+		for _, c := range pe.Columns(nil) {
+			used[c] = true
+		}
 		cols := make([]arrow.Array, ec.rec.NumCols())
 		for c := range cols {
+			if !used[c] {
+				cols[c] = array.MakeArrayOfNull(ec.alloc, ec.rec.Column(c).DataType(), len(idx))
+				continue
+			}
 			a, err := take(ec.alloc, ec.rec.Column(c), idx)
 			if err != nil {
 				releaseArrays(cols[:c])

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/planner"
 )
@@ -82,7 +83,7 @@ func buildRound(e *planner.Expr) (kernel, bool, error) {
 	return func(ec *evalCtx, args []vec) (vec, error) {
 		d, md := i64Op(args[1])
 		valid := newValidBits(ec.alloc, ec.n, args[:])
-		fail := func(b interface{ Release() }, typ string) (vec, error) {
+		fail := func(b *memory.Buffer, typ string) (vec, error) {
 			b.Release()
 			valid.release()
 			return vec{}, rangeErr(typ, e)
