@@ -26,6 +26,9 @@ type Executor struct {
 	Env exec.Env
 	// Mem serves the rows of in-memory tables (may be nil).
 	Mem exectask.MemTables
+	// Spool keeps partitions in memory while it has room (may be nil: all
+	// partitions are files, as a worker process serving others needs).
+	Spool *shuffle.Spool
 
 	mu   sync.Mutex
 	jobs map[string]*planner.Job
@@ -44,7 +47,7 @@ func (x *Executor) AddJob(id string, job *planner.Job) error {
 		return fmt.Errorf("internal: job %s added twice", id)
 	}
 	x.jobs[id] = job
-	return os.MkdirAll(x.jobDir(id), 0o755)
+	return nil
 }
 
 // RemoveJob forgets a job and deletes all its files.
@@ -52,6 +55,9 @@ func (x *Executor) RemoveJob(id string) {
 	x.mu.Lock()
 	delete(x.jobs, id)
 	x.mu.Unlock()
+	if x.Spool != nil {
+		x.Spool.RemovePrefix(x.jobDir(id) + string(filepath.Separator))
+	}
 	os.RemoveAll(x.jobDir(id))
 }
 
@@ -70,7 +76,11 @@ func (x *Executor) AttemptDir(a AttemptID) string {
 
 // Discard deletes an attempt's files (Config.OnDiscard).
 func (x *Executor) Discard(a AttemptID, _ string) {
-	go os.RemoveAll(x.AttemptDir(a))
+	dir := x.AttemptDir(a)
+	if x.Spool != nil {
+		x.Spool.RemovePrefix(dir + string(filepath.Separator))
+	}
+	go os.RemoveAll(dir)
 }
 
 // OutputMeta travels with an accepted output to its consumers: the path
@@ -98,7 +108,7 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 	if stage == nil || a.Task.Index >= stage.Tasks {
 		return OutputInfo{}, DeterministicError(fmt.Errorf("internal: job %s has no task %s", a.Task.Job, a.Task))
 	}
-	var in exectask.Input
+	in := exectask.Input{Spool: x.Spool}
 	byPath := map[string]InputLocation{}
 	if stage.Kind == planner.StageMap {
 		in.Split = stage.Splits[a.Task.Index]
@@ -212,6 +222,9 @@ func (x *Executor) OpenLocal(job *planner.Job) func(loc InputLocation) (exec.Ope
 		p, err := PartitionPath(loc, 0)
 		if err != nil {
 			return nil, err
+		}
+		if x.Spool != nil {
+			return shuffle.NewSpoolReader(x.Spool, []string{p}, schema, x.Env)
 		}
 		return shuffle.NewReader([]string{p}, schema, x.Env)
 	}

@@ -48,6 +48,20 @@ type Reader struct {
 	relabel bool         // the file's column names differ from schema's
 	out     arrow.Record // the relabelled current batch
 	closed  bool
+
+	spool *Spool
+	spooled []arrow.Record // batches of the current spooled partition
+	memAt   int
+}
+
+// NewSpoolReader is NewReader for partitions that may be held in spool.
+func NewSpoolReader(spool *Spool, paths []string, schema *arrow.Schema, env exec.Env) (exec.Operator, error) {
+	op, err := NewReader(paths, schema, env)
+	if err != nil {
+		return nil, err
+	}
+	op.(*Reader).spool = spool
+	return op, nil
 }
 
 // NewReader returns an operator over the batches of paths, each an Arrow IPC
@@ -72,9 +86,36 @@ func (r *Reader) Next(ctx context.Context) (arrow.Record, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if r.spooled != nil {
+			if r.memAt < len(r.spooled) {
+				rec := r.spooled[r.memAt]
+				r.memAt++
+				if r.relabel {
+					if r.out != nil {
+						r.out.Release()
+					}
+					r.out = array.NewRecordBatch(r.schema, rec.Columns(), rec.NumRows())
+					return r.out, nil
+				}
+				return rec, nil
+			}
+			r.closeFile()
+			r.i++
+			continue
+		}
 		if r.rd == nil {
 			if r.i >= len(r.paths) {
 				return nil, io.EOF
+			}
+			if r.spool != nil {
+				if recs, ok := r.spool.get(r.paths[r.i]); ok {
+					r.spooled, r.memAt = recs, 0
+					if r.spooled == nil {
+						r.spooled = []arrow.Record{}
+					}
+					r.relabel = len(recs) > 0 && !recs[0].Schema().Equal(r.schema)
+					continue
+				}
 			}
 			if err := r.open(r.paths[r.i]); err != nil {
 				return nil, err
@@ -165,6 +206,10 @@ func (r *Reader) closeFile() {
 		r.out.Release()
 		r.out = nil
 	}
+	for _, rec := range r.spooled {
+		rec.Release()
+	}
+	r.spooled, r.memAt = nil, 0
 	if r.rd != nil {
 		r.rd.Release()
 		r.rd = nil

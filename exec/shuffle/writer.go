@@ -53,7 +53,13 @@ type Writer struct {
 
 	dirReady bool
 	madeDir  string // the directory, when this writer created it
+
+	spool *Spool // where partitions may stay in memory (nil: files only)
 }
+
+// UseSpool lets the writer keep partitions in s while it has room; call it
+// before the first Write.
+func (w *Writer) UseSpool(s *Spool) { w.spool = s }
 
 type partWriter struct {
 	path      string
@@ -66,6 +72,10 @@ type partWriter struct {
 	held      int   // rows buffered in b
 	heldBytes int   // about how many bytes they take
 	out       bool  // published under path
+
+	mem      []arrow.Record // batches kept for the spool (until disk)
+	memBytes int64
+	disk     bool // the partition has a file (it never lives in the spool)
 }
 
 type countingWriter struct {
@@ -214,8 +224,41 @@ func (w *Writer) flushPart(pw *partWriter) error {
 	return w.emit(pw, rec)
 }
 
-// emit writes one batch to pw's file, opening it on first use.
+// emit writes one batch to pw's file, opening it on first use, or keeps it
+// in the spool while the spool has room.
 func (w *Writer) emit(pw *partWriter, rec arrow.Record) error {
+	if w.inSpool(pw) {
+		size := recordBytes(rec)
+		if w.spool.reserve(size) {
+			if !rec.Schema().Equal(w.schema) {
+				rec = array.NewRecordBatch(w.schema, rec.Columns(), rec.NumRows())
+			} else {
+				rec.Retain()
+			}
+			pw.mem = append(pw.mem, rec)
+			pw.memBytes += size
+			pw.cnt.n += size
+			return nil
+		}
+		// No room: this partition goes to its file, with what it kept.
+		if err := w.open(pw); err != nil {
+			return err
+		}
+		kept := pw.mem
+		pw.mem = nil
+		w.spool.unreserve(pw.memBytes)
+		pw.memBytes = 0
+		for i, r := range kept {
+			err := pw.ipc.Write(r)
+			r.Release()
+			if err != nil {
+				for _, rest := range kept[i+1:] {
+					rest.Release()
+				}
+				return fmt.Errorf("writing shuffle file %s: %w", pw.path+".tmp", err)
+			}
+		}
+	}
 	if err := w.open(pw); err != nil {
 		return err
 	}
@@ -235,6 +278,8 @@ func (w *Writer) open(pw *partWriter) error {
 	if pw.ipc != nil {
 		return nil
 	}
+	pw.cnt.n = 0
+	pw.disk = true
 	if !w.dirReady {
 		dir := filepath.Dir(pw.path)
 		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
@@ -273,6 +318,12 @@ func (w *Writer) Commit() ([]PartitionInfo, error) {
 		infos[p] = PartitionInfo{Path: pw.path, Rows: pw.rows, Bytes: pw.cnt.n}
 	}
 	for _, pw := range w.parts {
+		if w.inSpool(pw) {
+			w.spool.publish(pw.path, pw.mem, pw.memBytes)
+			pw.mem, pw.memBytes = nil, 0
+			pw.out = true
+			continue
+		}
 		if err := os.Rename(pw.path+".tmp", pw.path); err != nil {
 			w.Abort()
 			return nil, fmt.Errorf("publishing shuffle file: %w", err)
@@ -284,9 +335,16 @@ func (w *Writer) Commit() ([]PartitionInfo, error) {
 	return infos, nil
 }
 
+// inSpool reports whether partition pw lives in the spool (it never
+// needed its file).
+func (w *Writer) inSpool(pw *partWriter) bool { return w.spool != nil && !pw.disk }
+
 func (w *Writer) closePart(pw *partWriter) error {
 	if err := w.flushPart(pw); err != nil {
 		return err
+	}
+	if w.inSpool(pw) {
+		return nil
 	}
 	if err := w.open(pw); err != nil {
 		return err
@@ -317,6 +375,18 @@ func (w *Writer) Abort() {
 	w.done = true
 	w.release()
 	for _, pw := range w.parts {
+		for _, r := range pw.mem {
+			r.Release()
+		}
+		pw.mem = nil
+		if pw.memBytes > 0 {
+			w.spool.unreserve(pw.memBytes)
+			pw.memBytes = 0
+		}
+		if pw.out && w.spool != nil && w.spool.Has(pw.path) {
+			w.spool.RemovePrefix(pw.path)
+			pw.out = false
+		}
 		if pw.ipc != nil {
 			pw.ipc.Close()
 			pw.ipc = nil

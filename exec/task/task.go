@@ -34,6 +34,9 @@ type Input struct {
 	Split planner.Split
 	// Partitions are a reduce task's partition files, one per upstream task.
 	Partitions []string
+	// Spool, when set, holds partitions in memory instead of files (the
+	// local pool), for both this task's input and its output.
+	Spool *shuffle.Spool
 }
 
 // Build makes the operator tree of a fragment for one task's input.
@@ -99,6 +102,9 @@ func build(op *planner.Op, child exec.Operator, in Input, env exec.Env, mem MemT
 	case planner.OpLimit:
 		return order.NewLimit(child, op.Offset, op.Limit, env), nil
 	case planner.OpShuffleRead:
+		if in.Spool != nil {
+			return shuffle.NewSpoolReader(in.Spool, in.Partitions, schema, env)
+		}
 		return shuffle.NewReader(in.Partitions, schema, env)
 	case planner.OpValues:
 		return exec.NewValues(int64(len(op.Rows))), nil
@@ -196,6 +202,9 @@ func Run(ctx context.Context, stage *planner.Stage, in Input, dir string, env ex
 	w, err := shuffle.NewWriter(dir, "part", root.Schema(), keys, r, env)
 	if err != nil {
 		return out, err
+	}
+	if in.Spool != nil {
+		w.UseSpool(in.Spool)
 	}
 	committed := false
 	defer func() {

@@ -1,0 +1,135 @@
+package shuffle
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Spool keeps shuffle partitions in memory when the tasks that write and
+// read them share a process (the local pool), up to a byte budget. A
+// partition that does not fit goes to its file as usual, so a Spool only
+// changes where bytes live, never what a reader sees. Partitions are keyed
+// by the path their file would have.
+type Spool struct {
+	mu     sync.Mutex
+	budget int64
+	used   int64
+	parts  map[string]*spooled
+}
+
+type spooled struct {
+	recs  []arrow.Record
+	bytes int64
+}
+
+// NewSpool returns a spool holding at most budget bytes.
+func NewSpool(budget int64) *Spool {
+	return &Spool{budget: budget, parts: map[string]*spooled{}}
+}
+
+// Used returns the bytes the spool holds or has promised to writers.
+func (s *Spool) Used() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.used
+}
+
+func (s *Spool) reserve(n int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used+n > s.budget {
+		return false
+	}
+	s.used += n
+	return true
+}
+
+func (s *Spool) unreserve(n int64) {
+	s.mu.Lock()
+	s.used -= n
+	s.mu.Unlock()
+}
+
+// publish makes a committed partition readable; it takes over recs.
+func (s *Spool) publish(path string, recs []arrow.Record, bytes int64) {
+	s.mu.Lock()
+	old := s.parts[path]
+	s.parts[path] = &spooled{recs: recs, bytes: bytes}
+	if old != nil {
+		s.used -= old.bytes
+	}
+	s.mu.Unlock()
+	if old != nil {
+		for _, r := range old.recs {
+			r.Release()
+		}
+	}
+}
+
+// get returns a partition's batches, retained for the caller.
+func (s *Spool) get(path string) ([]arrow.Record, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parts[path]
+	if !ok {
+		return nil, false
+	}
+	out := make([]arrow.Record, len(p.recs))
+	for i, r := range p.recs {
+		r.Retain()
+		out[i] = r
+	}
+	return out, true
+}
+
+// Has reports whether the spool holds the partition at path.
+func (s *Spool) Has(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.parts[path]
+	return ok
+}
+
+// RemovePrefix drops every partition whose path starts with prefix (a
+// discarded attempt's directory, a finished job's).
+func (s *Spool) RemovePrefix(prefix string) {
+	var drop []*spooled
+	s.mu.Lock()
+	for path, p := range s.parts {
+		if strings.HasPrefix(path, prefix) {
+			drop = append(drop, p)
+			s.used -= p.bytes
+			delete(s.parts, path)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range drop {
+		for _, r := range p.recs {
+			r.Release()
+		}
+	}
+}
+
+// recordBytes is the memory a batch's buffers take.
+func recordBytes(rec arrow.Record) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		n += arrayBytes(c.Data())
+	}
+	return n
+}
+
+func arrayBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += arrayBytes(c)
+	}
+	return n
+}

@@ -1,0 +1,107 @@
+package shuffle
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/quernsql/quern/exec"
+)
+
+// TestSpool: partitions kept in memory read back exactly like files, a
+// partition that does not fit the budget goes to its file, and removing a
+// prefix returns the budget and releases every batch.
+func TestSpool(t *testing.T) {
+	for _, budget := range []int64{1 << 30, 2000, 0} {
+		for _, bs := range []int{1, 3, 1024} {
+			t.Run(fmt.Sprintf("budget=%d/batch=%d", budget, bs), func(t *testing.T) {
+				mem := checkedMem(t)
+				dir := t.TempDir()
+				env := exec.Env{Alloc: mem, BatchSize: bs}
+				spool := NewSpool(budget)
+				all := testData(mem, 200, uint64(bs))
+				defer all.Release()
+				w, err := NewWriter(dir+"/a1", "part", all.Schema(), []int{0}, 3, env)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.UseSpool(spool)
+				for from := int64(0); from < all.NumRows(); from += 17 {
+					s := all.NewSlice(from, min(from+17, all.NumRows()))
+					if err := w.Write(s); err != nil {
+						t.Fatal(err)
+					}
+					s.Release()
+				}
+				infos, err := w.Commit()
+				if err != nil {
+					t.Fatal(err)
+				}
+				dst := make([]int32, all.NumRows())
+				HashPartition(all, []int{0}, 3, dst)
+				allRows := rowsOf(all)
+				inMem := 0
+				for p, info := range infos {
+					var want []string
+					for i, q := range dst {
+						if int(q) == p {
+							want = append(want, allRows[i])
+						}
+					}
+					_, statErr := os.Stat(info.Path)
+					if spool.Has(info.Path) {
+						inMem++
+						if statErr == nil {
+							t.Errorf("partition %d is both in the spool and on disk", p)
+						}
+					} else if statErr != nil {
+						t.Errorf("partition %d is neither in the spool nor on disk: %v", p, statErr)
+					}
+					rd, err := NewSpoolReader(spool, []string{info.Path}, all.Schema(), env)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, _ := readAll(t, rd)
+					if !slices.Equal(got, want) {
+						t.Fatalf("partition %d: %d rows differ from the %d expected", p, len(got), len(want))
+					}
+				}
+				switch {
+				case budget >= 1<<30 && inMem != 3:
+					t.Errorf("%d partitions in memory with a large budget, want 3", inMem)
+				case budget == 0 && inMem != 0:
+					t.Errorf("%d partitions in memory with no budget", inMem)
+				}
+				if spool.Used() > budget {
+					t.Errorf("spool holds %d bytes, budget %d", spool.Used(), budget)
+				}
+				spool.RemovePrefix(dir + "/")
+				if spool.Used() != 0 {
+					t.Errorf("spool holds %d bytes after removal", spool.Used())
+				}
+			})
+		}
+	}
+}
+
+// TestSpoolAbort: an aborted writer leaves nothing in the spool.
+func TestSpoolAbort(t *testing.T) {
+	mem := checkedMem(t)
+	env := exec.Env{Alloc: mem, BatchSize: 4}
+	spool := NewSpool(1 << 30)
+	all := testData(mem, 50, 1)
+	defer all.Release()
+	w, err := NewWriter(t.TempDir(), "part", all.Schema(), []int{0}, 2, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.UseSpool(spool)
+	if err := w.Write(all); err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	if spool.Used() != 0 {
+		t.Errorf("spool holds %d bytes after Abort", spool.Used())
+	}
+}
