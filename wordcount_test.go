@@ -84,6 +84,9 @@ func TestWordCountMatchesPipeline(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			cfg := quern.DefaultConfig()
 			cfg.Workers, cfg.Reducers, cfg.SplitSize, cfg.Allocator, cfg.TempDir = 4, 3, split, mem, t.TempDir()
+			if split == 4096 {
+				cfg.ShuffleMemory = 32 << 10 // past this, partitions spill to files
+			}
 			db, err := quern.Open(cfg)
 			if err != nil {
 				t.Fatal(err)
