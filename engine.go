@@ -14,6 +14,7 @@ import (
 
 	"github.com/quernsql/quern/cluster"
 	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern/exec/shuffle"
 	"github.com/quernsql/quern/planner"
 )
 
@@ -37,6 +38,9 @@ func newEngine(cfg Config, mem *memStore) (*engine, error) {
 	}
 	e := &engine{cfg: cfg, dir: dir}
 	e.x = cluster.NewExecutor(dir, exec.Env{Alloc: cfg.Allocator, BatchSize: cfg.BatchSize}, mem)
+	if cfg.ShuffleMemory > 0 {
+		e.x.Spool = shuffle.NewSpool(cfg.ShuffleMemory)
+	}
 	pc := cluster.DefaultConfig()
 	pc.OnDiscard = e.x.Discard
 	e.pool = cluster.NewLocalPool(pc, cfg.Workers, e.x)

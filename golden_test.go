@@ -33,6 +33,15 @@ var poolConfigs = []struct {
 		c.Workers, c.Reducers = 4, 3
 		c.BatchSize = 3
 		c.SplitSize = 64 // many map tasks even for small files
+		c.ShuffleMemory = 0 // every partition through its Arrow IPC file
+		return c
+	}},
+	{"2workers-small-spool", func() quern.Config {
+		c := quern.DefaultConfig()
+		c.Workers, c.Reducers = 2, 2
+		c.BatchSize = 7
+		c.SplitSize = 200
+		c.ShuffleMemory = 600 // some partitions in memory, the rest spill to files
 		return c
 	}},
 }

@@ -33,6 +33,9 @@ type Config struct {
 	// DataDirs are registered at Open: each table file in them is named by
 	// its stem.
 	DataDirs []string
+	// ShuffleMemory is how many bytes of shuffle partitions the local pool
+	// keeps in memory instead of writing them to files (0: always files).
+	ShuffleMemory int64
 	// Allocator allocates Arrow memory (default: Go's allocator; tests use
 	// a checked allocator to find leaks).
 	Allocator memory.Allocator
@@ -42,7 +45,7 @@ type Config struct {
 // in-process pool with one worker per core.
 func DefaultConfig() Config {
 	n := runtime.GOMAXPROCS(0)
-	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20}
+	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20, ShuffleMemory: 256 << 20}
 }
 
 func (c Config) withDefaults() Config {
