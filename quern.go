@@ -179,7 +179,11 @@ func (db *DB) Explain(ctx context.Context, query string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("EXPLAIN: not a query")
 	}
-	job, err := planner.Plan(q.Plan, db.lowerConfig())
+	plan, err := db.resolveSubqueries(ctx, q.Plan)
+	if err != nil {
+		return "", err
+	}
+	job, err := planner.Plan(plan, db.lowerConfig())
 	if err != nil {
 		return "", err
 	}
@@ -216,7 +220,11 @@ func (db *DB) Run(ctx context.Context, query string) (*Result, error) {
 	}
 	switch s := st.(type) {
 	case *sql.Query:
-		job, err := planner.Plan(s.Plan, db.lowerConfig())
+		plan, err := db.resolveSubqueries(ctx, s.Plan)
+		if err != nil {
+			return nil, err
+		}
+		job, err := planner.Plan(plan, db.lowerConfig())
 		if err != nil {
 			return nil, err
 		}

@@ -84,6 +84,10 @@ func (db *DB) insert(ctx context.Context, s *sql.Insert) (*Result, error) {
 // insertQuery runs a query and appends its rows to t: all of them, or none
 // when any row fails its column's checks.
 func (db *DB) insertQuery(ctx context.Context, t *memTable, targets []int, plan planner.Node) error {
+	plan, err := db.resolveSubqueries(ctx, plan)
+	if err != nil {
+		return err
+	}
 	job, err := planner.Plan(plan, db.lowerConfig())
 	if err != nil {
 		return err

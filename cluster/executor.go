@@ -108,19 +108,26 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 	if stage == nil || a.Task.Index >= stage.Tasks {
 		return OutputInfo{}, DeterministicError(fmt.Errorf("internal: job %s has no task %s", a.Task.Job, a.Task))
 	}
-	in := exectask.Input{Spool: x.Spool}
+	in := exectask.Input{Spool: x.Spool, Partitions: map[int][]string{}}
 	byPath := map[string]InputLocation{}
 	if stage.Kind == planner.StageMap {
 		in.Split = stage.Splits[a.Task.Index]
-	} else {
-		for _, loc := range inputs {
-			p, err := PartitionPath(loc, a.Task.Index)
-			if err != nil {
-				return OutputInfo{}, DeterministicError(err)
-			}
-			in.Partitions = append(in.Partitions, p)
-			byPath[p] = loc
+	}
+	broadcast := map[int]bool{}
+	for _, si := range stage.Inputs {
+		broadcast[si.Stage] = si.Broadcast
+	}
+	for _, loc := range inputs {
+		part := a.Task.Index
+		if broadcast[loc.Attempt.Task.Stage] {
+			part = 0
 		}
+		p, err := PartitionPath(loc, part)
+		if err != nil {
+			return OutputInfo{}, DeterministicError(err)
+		}
+		in.Partitions[loc.Attempt.Task.Stage] = append(in.Partitions[loc.Attempt.Task.Stage], p)
+		byPath[p] = loc
 	}
 	out, err := exectask.Run(ctx, stage, in, x.AttemptDir(a), x.Env, x.Mem)
 	if err != nil {
@@ -159,8 +166,8 @@ func JobSpecOf(id string, job *planner.Job) JobSpec {
 	s := JobSpec{ID: id}
 	for _, st := range job.Stages {
 		ss := StageSpec{ID: st.ID, Tasks: st.Tasks}
-		if st.Kind == planner.StageReduce {
-			ss.Deps = []int{st.Input}
+		for _, in := range st.Inputs {
+			ss.Deps = append(ss.Deps, in.Stage)
 		}
 		s.Stages = append(s.Stages, ss)
 	}

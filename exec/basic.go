@@ -227,3 +227,53 @@ func (r *Rename) Close() error {
 	}
 	return r.input.Close()
 }
+
+// Concat reads its inputs one after the other (UNION ALL).
+type Concat struct {
+	schema *arrow.Schema
+	inputs []Operator
+	i      int
+	out    arrow.Record
+}
+
+// NewConcat returns the concatenation of inputs with the same column types,
+// presented under schema.
+func NewConcat(schema *arrow.Schema, inputs ...Operator) *Concat {
+	return &Concat{schema: schema, inputs: inputs}
+}
+
+func (c *Concat) Schema() *arrow.Schema { return c.schema }
+
+func (c *Concat) Next(ctx context.Context) (arrow.Record, error) {
+	if c.out != nil {
+		c.out.Release()
+		c.out = nil
+	}
+	for c.i < len(c.inputs) {
+		rec, err := c.inputs[c.i].Next(ctx)
+		if err == io.EOF {
+			c.i++
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.out = array.NewRecord(c.schema, rec.Columns(), rec.NumRows())
+		return c.out, nil
+	}
+	return nil, io.EOF
+}
+
+func (c *Concat) Close() error {
+	if c.out != nil {
+		c.out.Release()
+		c.out = nil
+	}
+	var first error
+	for _, in := range c.inputs {
+		if err := in.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -15,7 +15,11 @@ func Explain(j *Job) string {
 		case StageMap:
 			fmt.Fprintf(&b, "Stage %d: map, %d task%s%s\n", s.ID, s.Tasks, plural(s.Tasks), splitSummary(s))
 		case StageReduce:
-			fmt.Fprintf(&b, "Stage %d: reduce, %d task%s (one per partition of stage %d)\n", s.ID, s.Tasks, plural(s.Tasks), s.Input)
+			from := make([]string, len(s.Inputs))
+			for i, in := range s.Inputs {
+				from[i] = fmt.Sprint(in.Stage)
+			}
+			fmt.Fprintf(&b, "Stage %d: reduce, %d task%s (one per partition of stage %s)\n", s.ID, s.Tasks, plural(s.Tasks), strings.Join(from, " and "))
 		}
 		if s.Note != "" {
 			fmt.Fprintf(&b, "  -- %s\n", s.Note)
@@ -121,7 +125,29 @@ func describeOp(o *Op) string {
 	case OpLimit:
 		return fmt.Sprintf("Limit %d", o.Limit)
 	case OpShuffleRead:
-		return "ShuffleRead this task's partition from every upstream task"
+		if o.Broadcast {
+			return fmt.Sprintf("BroadcastRead all of stage %d's output", o.From)
+		}
+		return fmt.Sprintf("ShuffleRead this task's partition from every task of stage %d", o.From)
+	case OpHashJoin:
+		kind := "inner"
+		if o.LeftJoin {
+			kind = "left outer"
+		}
+		var keys []string
+		for i := range o.ProbeKeys {
+			keys = append(keys, o.Input.Schema[o.ProbeKeys[i]].Name+" = "+o.Build.Schema[o.BuildKeys[i]].Name)
+		}
+		s := fmt.Sprintf("HashJoin %s on [%s] build: %s", kind, strings.Join(keys, ", "), describeOp(o.Build))
+		if len(keys) == 0 {
+			s = fmt.Sprintf("HashJoin %s cross build: %s", kind, describeOp(o.Build))
+		}
+		if o.Cond != nil {
+			s += " where " + o.Cond.String()
+		}
+		return s
+	case OpUnion:
+		return "Union all with " + describeOp(o.Build)
 	case OpValues:
 		return fmt.Sprintf("Values %d row(s)", len(o.Rows))
 	}

@@ -48,7 +48,19 @@ type Expr struct {
 	Name  string   `json:"n,omitempty"` // ExprColumn: display name; ExprCall: function name
 	Args  []*Expr  `json:"a,omitempty"`
 	Value Value    `json:"v,omitempty"` // ExprLiteral
+	// Sub is the plan of a subquery placeholder (calls named $scalar_subquery,
+	// $in_subquery, $exists_subquery); the engine runs it and replaces the
+	// placeholder with its values before the plan is lowered, so it never
+	// travels in a job.
+	Sub Node `json:"-"`
 }
+
+// Subquery placeholder names.
+const (
+	ScalarSubquery = "$scalar_subquery"
+	InSubquery     = "$in_subquery"
+	ExistsSubquery = "$exists_subquery"
+)
 
 // Col makes a column reference.
 func Col(index int, name string, t Type) *Expr {
@@ -118,7 +130,7 @@ func (e *Expr) Equal(o *Expr) bool {
 	if e == nil || o == nil {
 		return e == o
 	}
-	if e.Kind != o.Kind || e.Type != o.Type || e.Name != o.Name || e.Index != o.Index || e.Value != o.Value || len(e.Args) != len(o.Args) {
+	if e.Kind != o.Kind || e.Type != o.Type || e.Name != o.Name || e.Index != o.Index || e.Value != o.Value || len(e.Args) != len(o.Args) || e.Sub != o.Sub {
 		return false
 	}
 	for i := range e.Args {
@@ -209,4 +221,24 @@ func FormatLiteral(v Value, t Type) string {
 		return "TIMESTAMP '" + FormatDatetime(v.I) + "'"
 	}
 	return "?"
+}
+
+// Rewrite returns e with f applied to every node, children first.
+func (e *Expr) Rewrite(f func(*Expr) (*Expr, error)) (*Expr, error) {
+	if e == nil {
+		return nil, nil
+	}
+	if e.Kind == ExprCall && len(e.Args) > 0 {
+		c := *e
+		c.Args = make([]*Expr, len(e.Args))
+		for i, a := range e.Args {
+			r, err := a.Rewrite(f)
+			if err != nil {
+				return nil, err
+			}
+			c.Args[i] = r
+		}
+		e = &c
+	}
+	return f(e)
 }

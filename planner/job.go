@@ -17,8 +17,10 @@ const (
 	OpSort        OpKind = "sort"         // full sort by Keys
 	OpTopK        OpKind = "topk"         // the first Limit rows by Keys
 	OpLimit       OpKind = "limit"        // skip Offset, keep Limit
-	OpShuffleRead OpKind = "shuffle_read" // read this task's partition from every upstream task
+	OpShuffleRead OpKind = "shuffle_read" // read this task's partition from every task of stage From (Broadcast: partition 0 of each)
 	OpValues      OpKind = "values"       // literal rows
+	OpHashJoin    OpKind = "hash_join"    // join Input (probe) with Build on ProbeKeys = BuildKeys
+	OpUnion       OpKind = "union"        // Input's rows, then Build's
 )
 
 // AggMode says which part of an aggregate's split an Aggregate op runs.
@@ -52,6 +54,32 @@ type Op struct {
 	Limit  int64     `json:"limit,omitempty"`  // limit, topk
 
 	Rows [][]*Expr `json:"rows,omitempty"` // values
+
+	From      int   `json:"from,omitempty"`      // shuffle_read: the upstream stage
+	Broadcast bool  `json:"broadcast,omitempty"` // shuffle_read: every task's partition 0
+
+	Build     *Op   `json:"build,omitempty"`      // hash_join: the side held in memory; union: the second input
+	ProbeKeys []int `json:"probe_keys,omitempty"` // hash_join: key columns of Input
+	BuildKeys []int `json:"build_keys,omitempty"` // hash_join: key columns of Build
+	LeftJoin  bool  `json:"left_join,omitempty"`  // hash_join: keep unmatched probe rows
+}
+
+// Reads lists the shuffle reads in a fragment.
+func (o *Op) Reads() []*Op {
+	var out []*Op
+	var walk func(*Op)
+	walk = func(o *Op) {
+		if o == nil {
+			return
+		}
+		if o.Kind == OpShuffleRead {
+			out = append(out, o)
+		}
+		walk(o.Input)
+		walk(o.Build)
+	}
+	walk(o)
+	return out
 }
 
 // Split is the part of a table one map task reads.
@@ -82,12 +110,20 @@ const (
 	StageReduce StageKind = "reduce"
 )
 
+// StageInput is an upstream stage a stage reads: task i reads partition i
+// of each upstream task, or with Broadcast every task reads partition 0 of
+// each (the small side of a broadcast join).
+type StageInput struct {
+	Stage     int  `json:"stage"`
+	Broadcast bool `json:"broadcast,omitempty"`
+}
+
 // Stage is a set of identical tasks running Root, each on its own input.
 type Stage struct {
 	ID        int           `json:"id"`
 	Kind      StageKind     `json:"kind"`
 	Splits    []Split       `json:"splits,omitempty"` // map: one task per split
-	Input     int           `json:"input"`            // reduce: the upstream stage
+	Inputs    []StageInput  `json:"inputs,omitempty"` // the upstream stages this one reads
 	Tasks     int           `json:"tasks"`
 	Root      *Op           `json:"root"`
 	Partition *Partitioning `json:"partition,omitempty"` // nil: output goes to the final merge

@@ -273,3 +273,131 @@ func limitString(off, n int64) string {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func upper(s string) string { return strings.ToUpper(s) }
+
+// JoinKind is the kind of a join; RIGHT joins are bound as LEFT joins with
+// the inputs swapped.
+type JoinKind string
+
+const (
+	JoinInner JoinKind = "inner"
+	JoinLeft  JoinKind = "left"
+)
+
+// Join pairs the rows of Left and Right. LeftKeys[i] = RightKeys[i] (plain
+// columns of each side, the same type) are the equi-join keys; Cond, over
+// the output (Left's columns then Right's), must hold too. An inner join
+// without keys is a cross join filtered by Cond.
+type Join struct {
+	Left, Right         Node
+	Kind                JoinKind
+	LeftKeys, RightKeys []*Expr
+	Cond                *Expr
+}
+
+func (n *Join) Schema() Schema {
+	return append(append(Schema(nil), n.Left.Schema()...), n.Right.Schema()...)
+}
+func (n *Join) Children() []Node { return []Node{n.Left, n.Right} }
+func (n *Join) WithChildren(ch []Node) Node {
+	c := *n
+	c.Left, c.Right = ch[0], ch[1]
+	return &c
+}
+func (n *Join) Describe() string {
+	s := strings.ToUpper(string(n.Kind)) + " Join"
+	for i := range n.LeftKeys {
+		if i == 0 {
+			s += " on "
+		} else {
+			s += " and "
+		}
+		s += n.LeftKeys[i].String() + " = " + n.RightKeys[i].String()
+	}
+	if n.Cond != nil {
+		s += " where " + n.Cond.String()
+	}
+	return s
+}
+
+// Union is UNION ALL of two inputs with the same column types.
+type Union struct {
+	Left, Right Node
+}
+
+func (n *Union) Schema() Schema   { return n.Left.Schema() }
+func (n *Union) Children() []Node { return []Node{n.Left, n.Right} }
+func (n *Union) WithChildren(ch []Node) Node {
+	return &Union{Left: ch[0], Right: ch[1]}
+}
+func (n *Union) Describe() string { return "Union all" }
+
+// RewriteExprs returns n with f applied to every expression of every node
+// (Rewrite order within each expression), children first.
+func RewriteExprs(n Node, f func(*Expr) (*Expr, error)) (Node, error) {
+	ch := n.Children()
+	if len(ch) > 0 {
+		nc := make([]Node, len(ch))
+		for i, c := range ch {
+			r, err := RewriteExprs(c, f)
+			if err != nil {
+				return nil, err
+			}
+			nc[i] = r
+		}
+		n = n.WithChildren(nc)
+	}
+	one := func(e *Expr) (*Expr, error) { return e.Rewrite(f) }
+	many := func(es []*Expr) ([]*Expr, error) {
+		out := make([]*Expr, len(es))
+		for i, e := range es {
+			r, err := one(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	var err error
+	switch x := n.(type) {
+	case *Scan:
+		c := *x
+		c.Filter, err = one(x.Filter)
+		return &c, err
+	case *Filter:
+		c := *x
+		c.Cond, err = one(x.Cond)
+		return &c, err
+	case *Project:
+		c := *x
+		c.Exprs, err = many(x.Exprs)
+		return &c, err
+	case *Aggregate:
+		c := *x
+		if c.Groups, err = many(x.Groups); err != nil {
+			return nil, err
+		}
+		c.Aggs = make([]AggCall, len(x.Aggs))
+		for i, a := range x.Aggs {
+			if a.Args, err = many(a.Args); err != nil {
+				return nil, err
+			}
+			c.Aggs[i] = a
+		}
+		return &c, nil
+	case *Join:
+		c := *x
+		c.Cond, err = one(x.Cond)
+		return &c, err
+	case *Values:
+		c := *x
+		c.Rows = make([][]*Expr, len(x.Rows))
+		for i, r := range x.Rows {
+			if c.Rows[i], err = many(r); err != nil {
+				return nil, err
+			}
+		}
+		return &c, nil
+	}
+	return n, nil
+}

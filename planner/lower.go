@@ -13,11 +13,15 @@ type LowerConfig struct {
 	SplitSize int64
 	// MemSplitRows is the number of rows of an in-memory table per map task.
 	MemSplitRows int64
+	// BroadcastBytes: a join whose right input reads at most this many
+	// bytes is a broadcast join; larger ones are reduce-side joins. Zero
+	// always broadcasts, negative never does.
+	BroadcastBytes int64
 }
 
 // DefaultLowerConfig returns the shape used when nothing else is asked.
 func DefaultLowerConfig() LowerConfig {
-	return LowerConfig{Reducers: 4, SplitSize: 32 << 20, MemSplitRows: 64 << 10}
+	return LowerConfig{Reducers: 4, SplitSize: 32 << 20, MemSplitRows: 64 << 10, BroadcastBytes: 16 << 20}
 }
 
 // Plan optimizes a bound logical plan and lowers it into a job.
@@ -81,6 +85,7 @@ func Lower(n Node, cfg LowerConfig) (*Job, error) {
 		root = &Op{Kind: OpLimit, Input: root, Schema: root.Schema, Limit: job.Final.Offset + job.Final.Limit}
 	}
 	open.stage.Root = root
+	order(job, open.stage)
 	if len(job.Stages) == 1 && job.Stages[0].Note == "" {
 		job.Stages[0].Note = "map-only"
 	}
@@ -100,7 +105,7 @@ type openStage struct {
 }
 
 func (l *lowering) newStage(kind StageKind) *Stage {
-	s := &Stage{ID: len(l.job.Stages), Kind: kind, Input: -1}
+	s := &Stage{ID: len(l.job.Stages), Kind: kind}
 	l.job.Stages = append(l.job.Stages, s)
 	return s
 }
@@ -111,9 +116,95 @@ func (l *lowering) shuffle(o openStage, keys []int, r int) openStage {
 	o.stage.Root = o.root
 	o.stage.Partition = &Partitioning{Keys: keys, R: r}
 	red := l.newStage(StageReduce)
-	red.Input = o.stage.ID
+	red.Inputs = []StageInput{{Stage: o.stage.ID}}
 	red.Tasks = r
-	return openStage{stage: red, root: &Op{Kind: OpShuffleRead, Schema: o.root.Schema}}
+	return openStage{stage: red, root: &Op{Kind: OpShuffleRead, Schema: o.root.Schema, From: o.stage.ID}}
+}
+
+// close ends the open stage with a partitioning and returns the read of
+// its output that a consumer stage puts in its fragment.
+func (l *lowering) close(o openStage, keys []int, r int, broadcast bool) *Op {
+	o.stage.Root = o.root
+	o.stage.Partition = &Partitioning{Keys: keys, R: r}
+	return &Op{Kind: OpShuffleRead, Schema: o.root.Schema, From: o.stage.ID, Broadcast: broadcast}
+}
+
+// join lowers a join as a broadcast (map-side) join when the build side is
+// small, else as a reduce-side join: both inputs hash-partitioned on their
+// keys into the same R partitions, joined partition by partition.
+func (l *lowering) join(j *Join) (openStage, error) {
+	lo, err := l.lower(j.Left)
+	if err != nil {
+		return lo, err
+	}
+	ro, err := l.lower(j.Right)
+	if err != nil {
+		return ro, err
+	}
+	schema := j.Schema()
+	lk, rk := columnIndexes(j.LeftKeys), columnIndexes(j.RightKeys)
+	op := &Op{Kind: OpHashJoin, Schema: schema, ProbeKeys: lk, BuildKeys: rk, LeftJoin: j.Kind == JoinLeft, Cond: j.Cond}
+	if l.broadcast(j.Right) {
+		op.Build = l.close(ro, nil, 1, true)
+		op.Input = lo.root
+		lo.root = op
+		lo.stage.Inputs = append(lo.stage.Inputs, StageInput{Stage: op.Build.From, Broadcast: true})
+		lo.stage.Note = joinNote(lo.stage.Note, "broadcast join: the right input is sent whole to every task")
+		return lo, nil
+	}
+	r := l.cfg.Reducers
+	if len(lk) == 0 {
+		r = 1
+	}
+	op.Input = l.close(lo, lk, r, false)
+	op.Build = l.close(ro, rk, r, false)
+	red := l.newStage(StageReduce)
+	red.Tasks = r
+	red.Inputs = []StageInput{{Stage: op.Input.From}, {Stage: op.Build.From}}
+	red.Note = "reduce-side join: both inputs partitioned on the join keys"
+	return openStage{stage: red, root: op}, nil
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// broadcast decides the join strategy from the build side's input size.
+func (l *lowering) broadcast(n Node) bool {
+	switch {
+	case l.cfg.BroadcastBytes < 0:
+		return false
+	case l.cfg.BroadcastBytes == 0:
+		return true
+	}
+	return EstimateBytes(n) <= l.cfg.BroadcastBytes
+}
+
+// EstimateBytes bounds the bytes a plan reads: its inputs' sizes (filters
+// and aggregates only shrink them).
+func EstimateBytes(n Node) int64 {
+	if s, ok := n.(*Scan); ok {
+		if s.Table.Format == FormatMemory {
+			return s.Table.MemRows * int64(8*max(1, len(s.Table.Schema)))
+		}
+		return s.Table.Bytes()
+	}
+	var sum int64
+	for _, c := range n.Children() {
+		sum += EstimateBytes(c)
+	}
+	return sum
+}
+
+func columnIndexes(es []*Expr) []int {
+	out := make([]int, len(es))
+	for i, e := range es {
+		out[i] = e.Index
+	}
+	return out
 }
 
 func (l *lowering) lower(n Node) (openStage, error) {
@@ -143,6 +234,10 @@ func (l *lowering) lower(n Node) (openStage, error) {
 		return o, nil
 	case *Aggregate:
 		return l.aggregate(x)
+	case *Join:
+		return l.join(x)
+	case *Union:
+		return l.union(x)
 	case *Sort, *Limit:
 		// Below the top, ORDER BY and LIMIT need every row in one place.
 		o, err := l.lower(x.Children()[0])
@@ -348,4 +443,67 @@ func TableSplits(t *Table, cfg LowerConfig) []Split {
 		out = append(out, Split{Path: "", Start: 0, End: 0})
 	}
 	return out
+}
+
+// union lowers UNION ALL: both inputs go to one reduce stage that reads
+// them one after the other (hash-partitioned on every column, so that a
+// DISTINCT above can run partition-wise).
+func (l *lowering) union(u *Union) (openStage, error) {
+	lo, err := l.lower(u.Left)
+	if err != nil {
+		return lo, err
+	}
+	ro, err := l.lower(u.Right)
+	if err != nil {
+		return ro, err
+	}
+	keys := make([]int, len(u.Schema()))
+	for i := range keys {
+		keys[i] = i
+	}
+	r := l.cfg.Reducers
+	op := &Op{Kind: OpUnion, Schema: u.Schema()}
+	op.Input = l.close(lo, keys, r, false)
+	op.Build = l.close(ro, keys, r, false)
+	red := l.newStage(StageReduce)
+	red.Tasks = r
+	red.Inputs = []StageInput{{Stage: op.Input.From}, {Stage: op.Build.From}}
+	return openStage{stage: red, root: op}, nil
+}
+
+// order puts the stages in topological order with the final one last and
+// numbers them 0, 1, … in that order (the scheduler's contract).
+func order(job *Job, final *Stage) {
+	byID := map[int]*Stage{}
+	for _, s := range job.Stages {
+		byID[s.ID] = s
+	}
+	var sorted []*Stage
+	seen := map[int]bool{}
+	var visit func(s *Stage)
+	visit = func(s *Stage) {
+		if seen[s.ID] {
+			return
+		}
+		seen[s.ID] = true
+		for _, in := range s.Inputs {
+			visit(byID[in.Stage])
+		}
+		sorted = append(sorted, s)
+	}
+	visit(final)
+	renum := map[int]int{}
+	for i, s := range sorted {
+		renum[s.ID] = i
+	}
+	for _, s := range sorted {
+		s.ID = renum[s.ID]
+		for i := range s.Inputs {
+			s.Inputs[i].Stage = renum[s.Inputs[i].Stage]
+		}
+		for _, r := range s.Root.Reads() {
+			r.From = renum[r.From]
+		}
+	}
+	job.Stages = sorted
 }

@@ -11,6 +11,9 @@ type Rule struct {
 // whole tree.
 var Rules = []Rule{
 	{"merge_filters", mergeFilters},
+	{"push_filter_into_join", pushFilterIntoJoin},
+	{"extract_join_keys", extractJoinKeys},
+	{"merge_filters", mergeFilters},
 	{"push_filter_into_scan", pushFilterIntoScan},
 	{"prune_columns", nil}, // whole-tree rule: see Optimize
 }
@@ -181,6 +184,56 @@ func prune(n Node, need []bool) (Node, map[int]int) {
 			c.Aggs[i] = a
 		}
 		return &c, identity(len(c.Schema()))
+	case *Join:
+		nl := len(x.Left.Schema())
+		lNeed := make([]bool, nl)
+		rNeed := make([]bool, len(x.Right.Schema()))
+		for i, n := range need {
+			if !n {
+				continue
+			}
+			if i < nl {
+				lNeed[i] = true
+			} else {
+				rNeed[i-nl] = true
+			}
+		}
+		for _, k := range x.LeftKeys {
+			lNeed[k.Index] = true
+		}
+		for _, k := range x.RightKeys {
+			rNeed[k.Index] = true
+		}
+		if x.Cond != nil {
+			for _, c := range x.Cond.Columns(nil) {
+				if c < nl {
+					lNeed[c] = true
+				} else {
+					rNeed[c-nl] = true
+				}
+			}
+		}
+		// Keep every column of each side (positions stay), but prune the
+		// scans below.
+		for i := range lNeed {
+			lNeed[i] = true
+		}
+		for i := range rNeed {
+			rNeed[i] = true
+		}
+		left, _ := prune(x.Left, lNeed)
+		right, _ := prune(x.Right, rNeed)
+		c := *x
+		c.Left, c.Right = left, right
+		return &c, identity(len(x.Schema()))
+	case *Union:
+		all := make([]bool, len(x.Schema()))
+		for i := range all {
+			all[i] = true
+		}
+		left, _ := prune(x.Left, all)
+		right, _ := prune(x.Right, all)
+		return &Union{Left: left, Right: right}, identity(len(all))
 	case *Sort, *Limit:
 		inNeed := append([]bool(nil), need...)
 		if s, ok := x.(*Sort); ok {
@@ -197,4 +250,137 @@ func prune(n Node, need []bool) (Node, map[int]int) {
 		return x.WithChildren([]Node{in}), identity(len(x.Schema()))
 	}
 	return n, identity(len(n.Schema()))
+}
+
+// conjuncts splits an AND tree.
+func conjuncts(e *Expr, out []*Expr) []*Expr {
+	if e == nil {
+		return out
+	}
+	if e.Kind == ExprCall && e.Name == "and" && len(e.Args) == 2 {
+		return conjuncts(e.Args[1], conjuncts(e.Args[0], out))
+	}
+	return append(out, e)
+}
+
+// conjoin joins expressions with AND (nil for none).
+func conjoin(es []*Expr) *Expr {
+	var out *Expr
+	for _, e := range es {
+		if out == nil {
+			out = e
+		} else {
+			out = And(out, e)
+		}
+	}
+	return out
+}
+
+// sides reports which inputs of a join an expression over its output reads.
+func sides(e *Expr, nl int) (left, right bool) {
+	for _, c := range e.Columns(nil) {
+		if c < nl {
+			left = true
+		} else {
+			right = true
+		}
+	}
+	return
+}
+
+func shift(e *Expr, by int, width int) *Expr {
+	m := map[int]int{}
+	for i := 0; i < width; i++ {
+		m[i+by] = i
+	}
+	return e.Remap(m)
+}
+
+// pushFilterIntoJoin: Filter(inner Join) → the join's condition; over a
+// LEFT join only conjuncts on the left input can go below it.
+func pushFilterIntoJoin(n Node) Node {
+	f, ok := n.(*Filter)
+	if !ok {
+		return n
+	}
+	j, ok := f.Input.(*Join)
+	if !ok {
+		return n
+	}
+	c := *j
+	if j.Kind == JoinInner {
+		c.Cond = conjoin(append(conjuncts(j.Cond, nil), conjuncts(f.Cond, nil)...))
+		return &c
+	}
+	nl := len(j.Left.Schema())
+	var below, above []*Expr
+	for _, e := range conjuncts(f.Cond, nil) {
+		if l, r := sides(e, nl); l && !r {
+			below = append(below, e)
+		} else {
+			above = append(above, e)
+		}
+	}
+	if len(below) == 0 {
+		return n
+	}
+	c.Left = &Filter{Input: j.Left, Cond: conjoin(below)}
+	if len(above) == 0 {
+		return &c
+	}
+	return &Filter{Input: &c, Cond: conjoin(above)}
+}
+
+// extractJoinKeys turns conjuncts "left column = right column" of a join's
+// condition into its hash keys, and pushes conjuncts that read one input
+// only into that input (for a LEFT join, only those on the right input:
+// a condition on the left input decides matches, not which rows exist).
+func extractJoinKeys(n Node) Node {
+	j, ok := n.(*Join)
+	if !ok || j.Cond == nil {
+		return n
+	}
+	nl := len(j.Left.Schema())
+	nr := len(j.Right.Schema())
+	c := *j
+	c.LeftKeys = append([]*Expr(nil), j.LeftKeys...)
+	c.RightKeys = append([]*Expr(nil), j.RightKeys...)
+	var rest, leftOnly, rightOnly []*Expr
+	for _, e := range conjuncts(j.Cond, nil) {
+		if e.Kind == ExprCall && e.Name == "=" && len(e.Args) == 2 {
+			a, b := e.Args[0], e.Args[1]
+			if a.Kind == ExprColumn && b.Kind == ExprColumn && a.Type == b.Type && a.Type.Kind != KindNull {
+				if a.Index >= nl && b.Index < nl {
+					a, b = b, a
+				}
+				if a.Index < nl && b.Index >= nl {
+					c.LeftKeys = append(c.LeftKeys, a)
+					rk := *b
+					rk.Index -= nl
+					c.RightKeys = append(c.RightKeys, &rk)
+					continue
+				}
+			}
+		}
+		l, r := sides(e, nl)
+		switch {
+		case l && !r && j.Kind == JoinInner:
+			leftOnly = append(leftOnly, e)
+		case r && !l:
+			rightOnly = append(rightOnly, shift(e, nl, nr))
+		default:
+			rest = append(rest, e)
+		}
+	}
+	if len(c.LeftKeys) == len(j.LeftKeys) && len(leftOnly) == 0 && len(rightOnly) == 0 {
+		return n
+	}
+	c.Cond = conjoin(rest)
+	if len(leftOnly) > 0 {
+		c.Left = &Filter{Input: j.Left, Cond: conjoin(leftOnly)}
+	}
+	if len(rightOnly) > 0 {
+		c.Right = &Filter{Input: j.Right, Cond: conjoin(rightOnly)}
+	}
+	return &c
 }

@@ -1,7 +1,6 @@
 package sql
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -36,58 +35,6 @@ func (b *binder) fieldName(f *ast.SelectField) string {
 	return restore(f.Expr)
 }
 
-func (b *binder) from(sel *ast.SelectStmt) (planner.Node, *scope, error) {
-	if sel.From == nil {
-		// SELECT without FROM reads one row of no columns.
-		return &planner.Values{Rows: [][]*planner.Expr{{}}}, &scope{}, nil
-	}
-	j := sel.From.TableRefs
-	if j.Right != nil {
-		return nil, nil, b.unsupported(j, "JOIN")
-	}
-	ts, ok := j.Left.(*ast.TableSource)
-	if !ok {
-		if _, isJoin := j.Left.(*ast.Join); isJoin {
-			return nil, nil, b.unsupported(j, "JOIN")
-		}
-		return nil, nil, b.unsupported(j, "this FROM clause")
-	}
-	tn, ok := ts.Source.(*ast.TableName)
-	if !ok {
-		return nil, nil, b.unsupported(ts, "subquery in FROM")
-	}
-	name := tn.Name.O
-	if tn.Schema.O != "" {
-		name = tn.Schema.O + "." + name
-	}
-	t, err := b.s.Catalog.Table(name)
-	if err != nil {
-		if errors.Is(err, ErrNoTable) {
-			e := b.errAt(tn, ErrName, "%s", err.Error())
-			if e.Line == 0 {
-				e.Line, e.Col = b.findWord(name)
-			}
-			if s := nearest(name, b.s.Catalog.TableNames()); s != "" {
-				e.Hint = fmt.Sprintf("did you mean %s?", s)
-			}
-			return nil, nil, e
-		}
-		return nil, nil, err
-	}
-	qual := tn.Name.O
-	if ts.AsName.O != "" {
-		qual = ts.AsName.O
-	}
-	cols := make([]int, len(t.Schema))
-	sc := &scope{cols: make(planner.Schema, len(t.Schema))}
-	for i, c := range t.Schema {
-		cols[i] = i
-		c.Table = qual
-		sc.cols[i] = c
-	}
-	return &planner.Scan{Table: t, Columns: cols}, sc, nil
-}
-
 // findWord locates an identifier in the statement text for errors about
 // nodes the parser gave no position.
 func (b *binder) findWord(w string) (int, int) {
@@ -107,8 +54,8 @@ type selectItem struct {
 }
 
 func (b *binder) selectStmt(sel *ast.SelectStmt) (planner.Node, error) {
-	if sel.With != nil {
-		return nil, b.unsupported(sel, "WITH")
+	if err := b.withClause(sel.With); err != nil {
+		return nil, err
 	}
 	if sel.SelectIntoOpt != nil {
 		return nil, b.unsupported(sel, "SELECT INTO")
@@ -119,7 +66,7 @@ func (b *binder) selectStmt(sel *ast.SelectStmt) (planner.Node, error) {
 	if sel.Kind != ast.SelectStmtKindSelect {
 		return nil, b.unsupported(sel, "this SELECT form")
 	}
-	input, sc, err := b.from(sel)
+	input, sc, err := b.fromClause(sel)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +87,9 @@ func (b *binder) selectStmt(sel *ast.SelectStmt) (planner.Node, error) {
 			tbl := f.WildCard.Table.O
 			n := 0
 			for i, c := range sc.cols {
+				if sc.isHidden(i) {
+					continue
+				}
 				if tbl == "" || strings.EqualFold(c.Table, tbl) {
 					items = append(items, selectItem{name: c.Name, expr: planner.Col(i, c.Name, c.Type)})
 					fields = append(fields, nil)

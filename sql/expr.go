@@ -17,6 +17,9 @@ import (
 // scope is the set of columns an expression may name.
 type scope struct {
 	cols planner.Schema
+	// hidden columns (the right side of USING/NATURAL) are left out of *
+	// and of unqualified name lookups.
+	hidden []bool
 }
 
 // aggCollector gathers the aggregates of a query while its expressions are
@@ -98,7 +101,19 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 		return x.call(n, "not", r)
 	case *ast.PatternInExpr:
 		if e.Sel != nil {
-			return nil, x.b.unsupported(e.Sel, "subquery")
+			lhs, err := x.bind(e.Expr)
+			if err != nil {
+				return nil, err
+			}
+			plan, err := x.subquery(e.Sel, 1)
+			if err != nil {
+				return nil, err
+			}
+			r := &planner.Expr{Kind: planner.ExprCall, Name: planner.InSubquery, Type: planner.Bool, Args: []*planner.Expr{lhs}, Sub: plan}
+			if !e.Not {
+				return r, nil
+			}
+			return x.call(n, "not", r)
 		}
 		args := make([]*planner.Expr, 0, len(e.List)+1)
 		lhs, err := x.bind(e.Expr)
@@ -170,8 +185,24 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 		return x.cast(e)
 	case *ast.AggregateFuncExpr:
 		return x.aggregate(e)
-	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
-		return nil, x.b.unsupported(n, "subquery")
+	case *ast.SubqueryExpr:
+		plan, err := x.subquery(e, 1)
+		if err != nil {
+			return nil, err
+		}
+		return &planner.Expr{Kind: planner.ExprCall, Name: planner.ScalarSubquery, Type: plan.Schema()[0].Type, Sub: plan}, nil
+	case *ast.ExistsSubqueryExpr:
+		plan, err := x.subquery(e.Sel, -1)
+		if err != nil {
+			return nil, err
+		}
+		r := &planner.Expr{Kind: planner.ExprCall, Name: planner.ExistsSubquery, Type: planner.Bool, Sub: plan}
+		if !e.Not {
+			return r, nil
+		}
+		return x.call(n, "not", r)
+	case *ast.CompareSubqueryExpr:
+		return nil, x.b.unsupported(n, "ANY/ALL subquery")
 	case *ast.RowExpr:
 		return nil, x.b.unsupported(n, "row constructor")
 	case *ast.WindowFuncExpr:
@@ -224,10 +255,16 @@ func (x *exprBinder) column(e *ast.ColumnNameExpr) (*planner.Expr, error) {
 		if table != "" && !strings.EqualFold(c.Table, table) {
 			continue
 		}
+		if table == "" && x.scope.isHidden(i) {
+			continue
+		}
 		if found >= 0 {
 			return nil, x.b.errAt(e, ErrName, "column '%s' is ambiguous", name)
 		}
 		found = i
+	}
+	if found < 0 && x.b.outer != nil && x.b.outer.resolves(name, table) {
+		return nil, x.b.unsupported(e, "correlated subquery (it reads "+e.Name.String()+" of the outer query)")
 	}
 	if found < 0 {
 		full := name
@@ -545,4 +582,37 @@ func intLiteral(e ast.ExprNode) (int64, bool) {
 		return int64(u), true
 	}
 	return 0, false
+}
+
+// resolves reports whether a column name is visible in the scope.
+func (s *scope) resolves(name, table string) bool {
+	for i, c := range s.cols {
+		if strings.EqualFold(c.Name, name) && (table == "" && !s.isHidden(i) || strings.EqualFold(c.Table, table)) {
+			return true
+		}
+	}
+	return false
+}
+
+// subquery binds a subquery in an expression; cols is the number of
+// columns it must have (-1: any). A subquery that reads the outer query's
+// columns (correlated) is not supported yet.
+func (x *exprBinder) subquery(n ast.ExprNode, cols int) (planner.Node, error) {
+	q, ok := n.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, x.b.unsupported(n, "this subquery form")
+	}
+	outer := x.scope
+	if x.b.outer != nil {
+		// References may reach any enclosing query.
+		outer = &scope{cols: append(append(planner.Schema(nil), x.scope.cols...), x.b.outer.cols...)}
+	}
+	plan, err := x.b.query(q.Query, outer)
+	if err != nil {
+		return nil, err
+	}
+	if cols >= 0 && len(plan.Schema()) != cols {
+		return nil, x.b.errAt(n, ErrType, "operand should contain %d column(s), the subquery returns %d", cols, len(plan.Schema()))
+	}
+	return plan, nil
 }

@@ -34,7 +34,7 @@ func TestExplainWordCount(t *testing.T) {
   WordCount big.txt: scan → partial aggregate (combiner) group by [word] compute [COUNT(*)], fused
   → shuffle: hash(word) mod 4
 Stage 1: reduce, 4 tasks (one per partition of stage 0)
-  ShuffleRead this task's partition from every upstream task
+  ShuffleRead this task's partition from every task of stage 0
   → Aggregate final (merge partials) group by [word] compute [COUNT(*)]
   → Project word, COUNT(*) AS n
   → TopK 20 by n DESC, word
@@ -60,7 +60,7 @@ Final: concatenate 3 outputs
   → Aggregate partial (combiner) group by [s] compute [SUM(a)]
   → shuffle: hash(s) mod 3
 Stage 1: reduce, 3 tasks (one per partition of stage 0)
-  ShuffleRead this task's partition from every upstream task
+  ShuffleRead this task's partition from every task of stage 0
   → Aggregate final (merge partials) group by [s] compute [SUM(a)]
   → Filter (SUM(a) > 10)
   → Project s, SUM(a) AS total
@@ -73,7 +73,7 @@ Final: merge 3 sorted outputs by total DESC
   → Aggregate partial (combiner) group by [] compute [COUNT(*)]
   → shuffle: all rows to 1 partition
 Stage 1: reduce, 1 task (one per partition of stage 0)
-  ShuffleRead this task's partition from every upstream task
+  ShuffleRead this task's partition from every task of stage 0
   → Aggregate final (merge partials) group by [] compute [COUNT(*)]
   → Project COUNT(*) AS count(*)
 Final: concatenate 1 output
@@ -84,7 +84,7 @@ Final: concatenate 1 output
   → Project s, a
   → shuffle: hash(s) mod 3
 Stage 1: reduce, 3 tasks (one per partition of stage 0)
-  ShuffleRead this task's partition from every upstream task
+  ShuffleRead this task's partition from every task of stage 0
   → Aggregate complete group by [s] compute [COUNT(DISTINCT a)]
   → Project s, COUNT(DISTINCT a) AS count(DISTINCT a)
 Final: concatenate 3 outputs

@@ -124,6 +124,10 @@ func (s *Session) Bind(src string) (Statement, error) {
 type binder struct {
 	s   *Session
 	src string
+	// ctes are the WITH names in scope.
+	ctes map[string]cte
+	// outer is the enclosing query's scope when binding a subquery.
+	outer *scope
 }
 
 func (b *binder) errAt(n ast.Node, kind ErrorKind, format string, args ...any) *Error {
@@ -133,6 +137,12 @@ func (b *binder) errAt(n ast.Node, kind ErrorKind, format string, args ...any) *
 		if off == 0 {
 			// Only expressions carry positions; find other nodes by their text.
 			off = b.locate(n)
+		} else if c, ok := n.(*ast.ColumnNameExpr); ok && off < len(b.src) {
+			// The parser may point a little before a column's name.
+			name := strings.ToLower(c.Name.Name.O)
+			if i := strings.Index(strings.ToLower(b.src[off:]), name); i >= 0 && i < 8 {
+				off += i
+			}
 		}
 		e.Line, e.Col = position(b.src, off)
 	}
@@ -178,11 +188,12 @@ func (b *binder) statement(st ast.StmtNode) (Statement, error) {
 		if show, ok := n.Stmt.(*ast.ShowStmt); ok {
 			return b.show(show, text)
 		}
-		sel, ok := n.Stmt.(*ast.SelectStmt)
-		if !ok {
+		switch n.Stmt.(type) {
+		case *ast.SelectStmt, *ast.SetOprStmt:
+		default:
 			return nil, b.unsupported(n, "EXPLAIN of this statement")
 		}
-		plan, err := b.selectStmt(sel)
+		plan, err := b.query(n.Stmt, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +213,11 @@ func (b *binder) statement(st ast.StmtNode) (Statement, error) {
 	case *ast.ShowStmt:
 		return b.show(n, text)
 	case *ast.SetOprStmt:
-		return nil, b.unsupported(n, "UNION")
+		plan, err := b.setOpr(n)
+		if err != nil {
+			return nil, err
+		}
+		return &Query{Text: text, Plan: plan}, nil
 	}
 	return nil, b.unsupported(st, statementName(st))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/quernsql/quern/exec"
 	"github.com/quernsql/quern/exec/agg"
 	"github.com/quernsql/quern/exec/csvscan"
+	"github.com/quernsql/quern/exec/join"
 	"github.com/quernsql/quern/exec/jsonscan"
 	"github.com/quernsql/quern/exec/order"
 	"github.com/quernsql/quern/exec/parquetscan"
@@ -32,8 +33,9 @@ type MemTables interface {
 type Input struct {
 	// Split is a map task's part of its table.
 	Split planner.Split
-	// Partitions are a reduce task's partition files, one per upstream task.
-	Partitions []string
+	// Partitions are the partition files a task reads, by upstream stage:
+	// one per task of that stage.
+	Partitions map[int][]string
 	// Spool, when set, holds partitions in memory instead of files (the
 	// local pool), for both this task's input and its output.
 	Spool *shuffle.Spool
@@ -103,9 +105,26 @@ func build(op *planner.Op, child exec.Operator, in Input, env exec.Env, mem MemT
 		return order.NewLimit(child, op.Offset, op.Limit, env), nil
 	case planner.OpShuffleRead:
 		if in.Spool != nil {
-			return shuffle.NewSpoolReader(in.Spool, in.Partitions, schema, env)
+			return shuffle.NewSpoolReader(in.Spool, in.Partitions[op.From], schema, env)
 		}
-		return shuffle.NewReader(in.Partitions, schema, env)
+		return shuffle.NewReader(in.Partitions[op.From], schema, env)
+	case planner.OpHashJoin:
+		build, err := Build(op.Build, in, env, mem)
+		if err != nil {
+			return nil, err
+		}
+		j, err := join.New(child, build, join.Spec{ProbeKeys: op.ProbeKeys, BuildKeys: op.BuildKeys, Left: op.LeftJoin, Cond: op.Cond, Schema: schema}, env)
+		if err != nil {
+			build.Close()
+			return nil, err
+		}
+		return j, nil
+	case planner.OpUnion:
+		second, err := Build(op.Build, in, env, mem)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewConcat(schema, child, second), nil
 	case planner.OpValues:
 		return exec.NewValues(int64(len(op.Rows))), nil
 	}

@@ -1,0 +1,339 @@
+package join
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern/exec/expr"
+	"github.com/quernsql/quern/planner"
+)
+
+// Spec describes a hash join. The output is the probe columns followed by
+// the build columns.
+type Spec struct {
+	ProbeKeys, BuildKeys []int
+	// Left keeps probe rows without a match (build columns NULL).
+	Left bool
+	// Cond, over the output columns, must also hold for a pair to match.
+	Cond *planner.Expr
+	// Schema is the output schema.
+	Schema *arrow.Schema
+}
+
+// HashJoin joins a probe input against a build input held in memory.
+type HashJoin struct {
+	probe, build exec.Operator
+	spec         Spec
+	env          exec.Env
+	cond         *expr.Evaluator
+
+	built    bool
+	buildRec arrow.Record // every build row
+	table    map[string][]int32
+	key      []byte
+
+	out arrow.Record
+}
+
+// New returns the join operator; it reads the build input on first Next.
+func New(probe, build exec.Operator, spec Spec, env exec.Env) (*HashJoin, error) {
+	if len(spec.ProbeKeys) != len(spec.BuildKeys) {
+		return nil, fmt.Errorf("internal: join with %d probe keys and %d build keys", len(spec.ProbeKeys), len(spec.BuildKeys))
+	}
+	j := &HashJoin{probe: probe, build: build, spec: spec, env: env}
+	if spec.Cond != nil {
+		ev, err := expr.Compile(spec.Cond, spec.Schema)
+		if err != nil {
+			return nil, err
+		}
+		j.cond = ev
+	}
+	return j, nil
+}
+
+func (j *HashJoin) Schema() *arrow.Schema { return j.spec.Schema }
+
+// buildTable reads the build input and indexes its rows by key.
+func (j *HashJoin) buildTable(ctx context.Context) error {
+	var recs []arrow.Record
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	for {
+		rec, err := j.build.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		rec.Retain()
+		recs = append(recs, rec)
+	}
+	schema := j.build.Schema()
+	cols := make([]arrow.Array, schema.NumFields())
+	var n int64
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	for c := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		if len(parts) == 0 {
+			cols[c] = array.MakeArrayOfNull(j.env.Alloc, schema.Field(c).Type, 0)
+			continue
+		}
+		a, err := array.Concatenate(parts, j.env.Alloc)
+		if err != nil {
+			for _, x := range cols[:c] {
+				x.Release()
+			}
+			return err
+		}
+		cols[c] = a
+	}
+	j.buildRec = array.NewRecord(schema, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	j.table = make(map[string][]int32)
+	keys := j.keyCols(j.buildRec, j.spec.BuildKeys)
+	for i := 0; i < int(n); i++ {
+		k, ok := j.encode(keys, i)
+		if !ok {
+			continue
+		}
+		j.table[string(k)] = append(j.table[string(k)], int32(i))
+	}
+	j.built = true
+	return nil
+}
+
+func (j *HashJoin) keyCols(rec arrow.Record, keys []int) []arrow.Array {
+	out := make([]arrow.Array, len(keys))
+	for i, k := range keys {
+		out[i] = rec.Column(k)
+	}
+	return out
+}
+
+// encode writes row i's key as bytes; ok is false when a key is NULL.
+func (j *HashJoin) encode(cols []arrow.Array, i int) ([]byte, bool) {
+	b := j.key[:0]
+	for _, c := range cols {
+		if c.IsNull(i) {
+			return nil, false
+		}
+		switch a := c.(type) {
+		case *array.Int64:
+			b = binary.LittleEndian.AppendUint64(b, uint64(a.Value(i)))
+		case *array.Uint64:
+			b = binary.LittleEndian.AppendUint64(b, a.Value(i))
+		case *array.Float64:
+			v := a.Value(i)
+			if v == 0 {
+				v = 0 // -0 = 0
+			}
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		case *array.Date32:
+			b = binary.LittleEndian.AppendUint32(b, uint32(a.Value(i)))
+		case *array.Timestamp:
+			b = binary.LittleEndian.AppendUint64(b, uint64(a.Value(i)))
+		case *array.Boolean:
+			if a.Value(i) {
+				b = append(b, 1)
+			} else {
+				b = append(b, 0)
+			}
+		case *array.Decimal128:
+			v := a.Value(i)
+			b = binary.LittleEndian.AppendUint64(b, v.LowBits())
+			b = binary.LittleEndian.AppendUint64(b, uint64(v.HighBits()))
+		case *array.String:
+			s := a.Value(i)
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+			b = append(b, s...)
+		}
+	}
+	j.key = b
+	return b, true
+}
+
+func (j *HashJoin) Next(ctx context.Context) (arrow.Record, error) {
+	if j.out != nil {
+		j.out.Release()
+		j.out = nil
+	}
+	if !j.built {
+		if err := j.buildTable(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		rec, err := j.probe.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out, err := j.joinBatch(ctx, rec)
+		if err != nil {
+			return nil, err
+		}
+		if out.NumRows() == 0 {
+			out.Release()
+			continue
+		}
+		j.out = out
+		return out, nil
+	}
+}
+
+// joinBatch matches one probe batch.
+func (j *HashJoin) joinBatch(ctx context.Context, rec arrow.Record) (arrow.Record, error) {
+	keys := j.keyCols(rec, j.spec.ProbeKeys)
+	var pIdx, bIdx []int32
+	n := int(rec.NumRows())
+	for i := 0; i < n; i++ {
+		k, ok := j.encode(keys, i)
+		if !ok {
+			continue
+		}
+		for _, m := range j.table[string(k)] {
+			pIdx = append(pIdx, int32(i))
+			bIdx = append(bIdx, m)
+		}
+	}
+	pairs, err := j.assemble(rec, pIdx, bIdx)
+	if err != nil {
+		return nil, err
+	}
+	if j.cond != nil {
+		mask, err := j.cond.Eval(ctx, pairs, j.env.Alloc)
+		if err != nil {
+			pairs.Release()
+			return nil, err
+		}
+		kept, err := expr.FilterRecord(pairs, mask, j.env.Alloc)
+		if err == nil && j.spec.Left {
+			// Which pairs survived, to find the probe rows left unmatched.
+			m := mask.(*array.Boolean)
+			keep := pIdx[:0:0]
+			for i := range pIdx {
+				if m.IsValid(i) && m.Value(i) {
+					keep = append(keep, pIdx[i])
+				}
+			}
+			pIdx = keep
+		}
+		mask.Release()
+		pairs.Release()
+		if err != nil {
+			return nil, err
+		}
+		pairs = kept
+	}
+	if !j.spec.Left {
+		return pairs, nil
+	}
+	// LEFT: add the probe rows that matched nothing.
+	matched := make([]bool, n)
+	for _, p := range pIdx {
+		matched[p] = true
+	}
+	var lone []int32
+	for i := 0; i < n; i++ {
+		if !matched[i] {
+			lone = append(lone, int32(i))
+		}
+	}
+	if len(lone) == 0 {
+		return pairs, nil
+	}
+	nulls := make([]int32, len(lone))
+	for i := range nulls {
+		nulls[i] = -1
+	}
+	extra, err := j.assemble(rec, lone, nulls)
+	if err != nil {
+		pairs.Release()
+		return nil, err
+	}
+	defer pairs.Release()
+	defer extra.Release()
+	return concatRecords(j.env, j.spec.Schema, pairs, extra)
+}
+
+// assemble builds output rows from probe rows pIdx and build rows bIdx.
+func (j *HashJoin) assemble(rec arrow.Record, pIdx, bIdx []int32) (arrow.Record, error) {
+	cols := make([]arrow.Array, 0, j.spec.Schema.NumFields())
+	release := func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	for c := 0; c < int(rec.NumCols()); c++ {
+		a, err := take(j.env.Alloc, rec.Column(c), pIdx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		cols = append(cols, a)
+	}
+	for c := 0; c < int(j.buildRec.NumCols()); c++ {
+		a, err := take(j.env.Alloc, j.buildRec.Column(c), bIdx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		cols = append(cols, a)
+	}
+	out := array.NewRecord(j.spec.Schema, cols, int64(len(pIdx)))
+	release()
+	return out, nil
+}
+
+func concatRecords(env exec.Env, schema *arrow.Schema, a, b arrow.Record) (arrow.Record, error) {
+	cols := make([]arrow.Array, schema.NumFields())
+	for c := range cols {
+		x, err := array.Concatenate([]arrow.Array{a.Column(c), b.Column(c)}, env.Alloc)
+		if err != nil {
+			for _, y := range cols[:c] {
+				y.Release()
+			}
+			return nil, err
+		}
+		cols[c] = x
+	}
+	out := array.NewRecord(schema, cols, a.NumRows()+b.NumRows())
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}
+
+func (j *HashJoin) Close() error {
+	if j.out != nil {
+		j.out.Release()
+		j.out = nil
+	}
+	if j.buildRec != nil {
+		j.buildRec.Release()
+		j.buildRec = nil
+	}
+	err := j.probe.Close()
+	if err2 := j.build.Close(); err == nil {
+		err = err2
+	}
+	return err
+}
