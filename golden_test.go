@@ -32,8 +32,9 @@ var poolConfigs = []struct {
 		c := quern.DefaultConfig()
 		c.Workers, c.Reducers = 4, 3
 		c.BatchSize = 3
-		c.SplitSize = 64 // many map tasks even for small files
-		c.ShuffleMemory = 0 // every partition through its Arrow IPC file
+		c.SplitSize = 64          // many map tasks even for small files
+		c.ShuffleMemory = 0       // every partition through its Arrow IPC file
+		c.BroadcastJoinBytes = -1 // every join reduce-side
 		return c
 	}},
 	{"2workers-small-spool", func() quern.Config {
@@ -41,7 +42,8 @@ var poolConfigs = []struct {
 		c.Workers, c.Reducers = 2, 2
 		c.BatchSize = 7
 		c.SplitSize = 200
-		c.ShuffleMemory = 600 // some partitions in memory, the rest spill to files
+		c.ShuffleMemory = 600    // some partitions in memory, the rest spill to files
+		c.BroadcastJoinBytes = 0 // every join broadcast
 		return c
 	}},
 }

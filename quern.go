@@ -33,6 +33,10 @@ type Config struct {
 	// DataDirs are registered at Open: each table file in them is named by
 	// its stem.
 	DataDirs []string
+	// BroadcastJoinBytes: a join whose right input reads at most this many
+	// bytes is a broadcast (map-side) join, a larger one a reduce-side
+	// join. Zero always broadcasts; negative never does.
+	BroadcastJoinBytes int64
 	// ShuffleMemory is how many bytes of shuffle partitions the local pool
 	// keeps in memory instead of writing them to files (0: always files).
 	ShuffleMemory int64
@@ -45,7 +49,7 @@ type Config struct {
 // in-process pool with one worker per core.
 func DefaultConfig() Config {
 	n := runtime.GOMAXPROCS(0)
-	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20, ShuffleMemory: 256 << 20}
+	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20, ShuffleMemory: 256 << 20, BroadcastJoinBytes: 16 << 20}
 }
 
 func (c Config) withDefaults() Config {
@@ -197,7 +201,7 @@ func (db *DB) bind(query string) (sql.Statement, error) {
 }
 
 func (db *DB) lowerConfig() planner.LowerConfig {
-	return planner.LowerConfig{Reducers: db.cfg.Reducers, SplitSize: db.cfg.SplitSize, MemSplitRows: 64 << 10}
+	return planner.LowerConfig{Reducers: db.cfg.Reducers, SplitSize: db.cfg.SplitSize, MemSplitRows: 64 << 10, BroadcastBytes: db.cfg.BroadcastJoinBytes}
 }
 
 // Result is the outcome of one statement: its rows as an Arrow record

@@ -135,3 +135,17 @@ func TestJobRoundTrip(t *testing.T) {
 		t.Errorf("bad job decoded: %v", err)
 	}
 }
+
+// TestJoinStrategies: the threshold picks broadcast or reduce-side joins.
+func TestJoinStrategies(t *testing.T) {
+	q := "SELECT s, count(*) FROM t JOIN words ON t.s = words.word GROUP BY s"
+	bc := planner.Explain(planJob(t, catalogForTests(), q, planner.LowerConfig{Reducers: 2, SplitSize: 1 << 20, BroadcastBytes: 0}))
+	rs := planner.Explain(planJob(t, catalogForTests(), q, planner.LowerConfig{Reducers: 2, SplitSize: 1 << 20, BroadcastBytes: -1}))
+	if !strings.Contains(bc, "broadcast join") || !strings.Contains(bc, "BroadcastRead all of stage 0's output") || strings.Contains(bc, "reduce-side join") {
+		t.Errorf("threshold 0 did not broadcast:\n%s", bc)
+	}
+	if !strings.Contains(rs, "reduce-side join: both inputs partitioned on the join keys") || strings.Contains(rs, "BroadcastRead") ||
+		!strings.Contains(rs, "shuffle: hash(s) mod 2") || !strings.Contains(rs, "shuffle: hash(word) mod 2") {
+		t.Errorf("threshold -1 did not plan a reduce-side join:\n%s", rs)
+	}
+}
