@@ -70,14 +70,16 @@ func (b *binder) selectStmt(sel *ast.SelectStmt) (planner.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	fs := &fromState{node: input, scope: sc}
 	if sel.Where != nil {
-		x := &exprBinder{b: b, scope: sc, where: "WHERE"}
+		x := &exprBinder{b: b, scope: sc, where: "WHERE", from: fs}
 		cond, err := x.bind(sel.Where)
 		if err != nil {
 			return nil, err
 		}
-		input = &planner.Filter{Input: input, Cond: cond}
+		fs.node = &planner.Filter{Input: fs.node, Cond: cond}
 	}
+	input = fs.node
 
 	// Select items, with * expanded.
 	var fields []*ast.SelectField
@@ -113,6 +115,7 @@ func (b *binder) selectStmt(sel *ast.SelectStmt) (planner.Node, error) {
 	if sel.Distinct {
 		return b.distinctQuery(sel, input, items, x.bind)
 	}
+	x.from = fs
 	for i := range items {
 		if items[i].expr == nil {
 			e, err := x.bind(items[i].ast)
@@ -122,13 +125,24 @@ func (b *binder) selectStmt(sel *ast.SelectStmt) (planner.Node, error) {
 			items[i].expr = e
 		}
 	}
-	ox := &exprBinder{b: b, scope: sc, where: "ORDER BY"}
-	return b.finish(sel, input, items, func(n ast.ExprNode) (*planner.Expr, error) { return ox.bind(n) })
+	// ORDER BY may decorrelate too; the projection is built after it.
+	ox := &exprBinder{b: b, scope: sc, where: "ORDER BY", from: fs}
+	return b.finishFrom(sel, fs, items, func(n ast.ExprNode) (*planner.Expr, error) { return ox.bind(n) })
+}
+
+// finishFrom is finish over an input that binding ORDER BY may still
+// extend (a correlated subquery in ORDER BY).
+func (b *binder) finishFrom(sel *ast.SelectStmt, fs *fromState, items []selectItem, bindOrder func(ast.ExprNode) (*planner.Expr, error)) (planner.Node, error) {
+	return b.finishWith(sel, func() planner.Node { return fs.node }, items, bindOrder)
 }
 
 // finish adds the projection, ORDER BY and LIMIT over input. bindOrder
 // binds an ORDER BY expression that is not a select item.
 func (b *binder) finish(sel *ast.SelectStmt, input planner.Node, items []selectItem, bindOrder func(ast.ExprNode) (*planner.Expr, error)) (planner.Node, error) {
+	return b.finishWith(sel, func() planner.Node { return input }, items, bindOrder)
+}
+
+func (b *binder) finishWith(sel *ast.SelectStmt, inputOf func() planner.Node, items []selectItem, bindOrder func(ast.ExprNode) (*planner.Expr, error)) (planner.Node, error) {
 	exprs := make([]*planner.Expr, len(items))
 	names := make([]string, len(items))
 	for i, it := range items {
@@ -158,7 +172,7 @@ func (b *binder) finish(sel *ast.SelectStmt, input planner.Node, items []selectI
 			keys = append(keys, planner.SortKey{Col: col, Desc: by.Desc})
 		}
 	}
-	var node planner.Node = &planner.Project{Input: input, Exprs: exprs, Names: names}
+	var node planner.Node = &planner.Project{Input: inputOf(), Exprs: exprs, Names: names}
 	if len(keys) > 0 {
 		node = &planner.Sort{Input: node, Keys: keys}
 	}

@@ -68,7 +68,7 @@ func TestBindErrors(t *testing.T) {
 		{"SELECT word FROM wrds", "unknown table 'wrds' at line 1, column 18; did you mean words?"},
 		{"SELECT word FROM words GROUP BY 2", "unknown column '2' in GROUP BY at line 1, column 33"},
 		{"SELECT a, s FROM t GROUP BY a", "expression 's' is neither in GROUP BY nor inside an aggregate (sql_mode=only_full_group_by) at line 1, column 11"},
-		{"SELECT * FROM t WHERE a IN (SELECT count(*) FROM words WHERE word = s)", "not supported: correlated subquery (it reads s of the outer query) at line 1, column 69"},
+		{"SELECT * FROM t WHERE a IN (SELECT count(*) FROM words WHERE word = s)", "not supported: correlated IN subquery at line 1, column 28"},
 		{"SELECT a FROM t EXCEPT SELECT a FROM t", "not supported: EXCEPT"},
 		{"SELECT a FROM t WHERE a > ANY (SELECT a FROM t)", "not supported: ANY/ALL subquery"},
 		{"SELECT count(*) FROM t WHERE sum(a) > 1", "invalid use of aggregate SUM in WHERE at line 1, column 30"},

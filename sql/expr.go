@@ -61,6 +61,9 @@ type exprBinder struct {
 	aggs  *aggCollector
 	// where names the clause for error messages ("WHERE", "GROUP BY").
 	where string
+	// from is the query's input, which decorrelating a subquery extends
+	// (nil where that is not possible).
+	from *fromState
 }
 
 func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
@@ -108,6 +111,9 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 			plan, err := x.subquery(e.Sel, 1)
 			if err != nil {
 				return nil, err
+			}
+			if hasOuterRefs(plan) {
+				return nil, x.b.unsupported(e.Sel, "correlated IN subquery")
 			}
 			r := &planner.Expr{Kind: planner.ExprCall, Name: planner.InSubquery, Type: planner.Bool, Args: []*planner.Expr{lhs}, Sub: plan}
 			if !e.Not {
@@ -190,13 +196,23 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if hasOuterRefs(plan) {
+			return x.decorrelate(e, plan, false)
+		}
 		return &planner.Expr{Kind: planner.ExprCall, Name: planner.ScalarSubquery, Type: plan.Schema()[0].Type, Sub: plan}, nil
 	case *ast.ExistsSubqueryExpr:
 		plan, err := x.subquery(e.Sel, -1)
 		if err != nil {
 			return nil, err
 		}
-		r := &planner.Expr{Kind: planner.ExprCall, Name: planner.ExistsSubquery, Type: planner.Bool, Sub: plan}
+		var r *planner.Expr
+		if hasOuterRefs(plan) {
+			if r, err = x.decorrelate(e, plan, true); err != nil {
+				return nil, err
+			}
+		} else {
+			r = &planner.Expr{Kind: planner.ExprCall, Name: planner.ExistsSubquery, Type: planner.Bool, Sub: plan}
+		}
 		if !e.Not {
 			return r, nil
 		}
@@ -263,8 +279,16 @@ func (x *exprBinder) column(e *ast.ColumnNameExpr) (*planner.Expr, error) {
 		}
 		found = i
 	}
-	if found < 0 && x.b.outer != nil && x.b.outer.resolves(name, table) {
-		return nil, x.b.unsupported(e, "correlated subquery (it reads "+e.Name.String()+" of the outer query)")
+	if found < 0 && x.b.outer != nil {
+		if i := x.b.outer.lookup(name, table); i >= 0 && i < x.b.outerDirect {
+			// A correlated reference: a placeholder the decorrelation
+			// rewrites (or rejects).
+			c := x.b.outer.cols[i]
+			return &planner.Expr{Kind: planner.ExprCall, Name: outerRef, Index: i, Type: c.Type, Args: nil}, nil
+		}
+		if x.b.outer.resolves(name, table) {
+			return nil, x.b.unsupported(e, "correlated subquery (it reads "+e.Name.String()+" of the outer query)")
+		}
 	}
 	if found < 0 {
 		full := name
@@ -584,6 +608,16 @@ func intLiteral(e ast.ExprNode) (int64, bool) {
 	return 0, false
 }
 
+// lookup returns the position of a visible column, or -1.
+func (s *scope) lookup(name, table string) int {
+	for i, c := range s.cols {
+		if strings.EqualFold(c.Name, name) && (table == "" && !s.isHidden(i) || strings.EqualFold(c.Table, table)) {
+			return i
+		}
+	}
+	return -1
+}
+
 // resolves reports whether a column name is visible in the scope.
 func (s *scope) resolves(name, table string) bool {
 	for i, c := range s.cols {
@@ -607,7 +641,17 @@ func (x *exprBinder) subquery(n ast.ExprNode, cols int) (planner.Node, error) {
 		// References may reach any enclosing query.
 		outer = &scope{cols: append(append(planner.Schema(nil), x.scope.cols...), x.b.outer.cols...)}
 	}
-	plan, err := x.b.query(q.Query, outer)
+	sub := &binder{s: x.b.s, src: x.b.src, ctes: x.b.ctes, outer: outer, outerDirect: len(x.scope.cols)}
+	var plan planner.Node
+	var err error
+	switch qq := q.Query.(type) {
+	case *ast.SelectStmt:
+		plan, err = sub.selectStmt(qq)
+	case *ast.SetOprStmt:
+		plan, err = sub.setOpr(qq)
+	default:
+		return nil, x.b.unsupported(n, "this subquery form")
+	}
 	if err != nil {
 		return nil, err
 	}

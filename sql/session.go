@@ -126,8 +126,11 @@ type binder struct {
 	src string
 	// ctes are the WITH names in scope.
 	ctes map[string]cte
-	// outer is the enclosing query's scope when binding a subquery.
-	outer *scope
+	// outer is the enclosing query's scope when binding a subquery; its
+	// first outerDirect columns are the immediately enclosing query's, which
+	// a correlated reference may name.
+	outer       *scope
+	outerDirect int
 }
 
 func (b *binder) errAt(n ast.Node, kind ErrorKind, format string, args ...any) *Error {
