@@ -201,7 +201,10 @@ func (db *DB) bind(query string) (sql.Statement, error) {
 }
 
 func (db *DB) lowerConfig() planner.LowerConfig {
-	return planner.LowerConfig{Reducers: db.cfg.Reducers, SplitSize: db.cfg.SplitSize, MemSplitRows: 64 << 10, BroadcastBytes: db.cfg.BroadcastJoinBytes}
+	db.mu.Lock()
+	broadcast := db.cfg.BroadcastJoinBytes
+	db.mu.Unlock()
+	return planner.LowerConfig{Reducers: db.cfg.Reducers, SplitSize: db.cfg.SplitSize, MemSplitRows: 64 << 10, BroadcastBytes: broadcast}
 }
 
 // Result is the outcome of one statement: its rows as an Arrow record
@@ -240,6 +243,9 @@ func (db *DB) Run(ctx context.Context, query string) (*Result, error) {
 		}
 		return db.engine.run(ctx, job)
 	case *sql.SetVariable:
+		if err := db.applySet(s); err != nil {
+			return nil, err
+		}
 		return okResult(), nil
 	case *sql.CreateTable:
 		return db.createTable(ctx, s)

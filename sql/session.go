@@ -7,6 +7,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values for the parser
 
 	"github.com/quernsql/quern/planner"
@@ -246,6 +247,20 @@ func (b *binder) setStmt(n *ast.SetStmt, text string) (Statement, error) {
 		}
 		b.s.SQLMode = mode
 		return &SetVariable{Text: text, Name: name, Value: mode}, nil
+	case "broadcast_join_bytes":
+		val := v.Value
+		neg := false
+		if u, isNeg := val.(*ast.UnaryOperationExpr); isNeg && u.Op == opcode.Minus {
+			val, neg = u.V, true
+		}
+		v, ok := intLiteral(val)
+		if neg {
+			v = -v
+		}
+		if !ok {
+			return nil, b.errAt(n, ErrType, "SET broadcast_join_bytes takes a number of bytes (0: always broadcast, -1: never)")
+		}
+		return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(v)}, nil
 	case "names", "character_set_client", "character_set_results", "character_set_connection", "autocommit", "time_zone":
 		return &SetVariable{Text: text, Name: name}, nil
 	}

@@ -1,0 +1,98 @@
+package quern
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/quernsql/quern/planner"
+	"github.com/quernsql/quern/sql"
+)
+
+// RegisterRecords makes an in-memory table of Arrow records under name,
+// replacing a table of that name. The table keeps (retains) the records;
+// their columns must be of types quern reads (integers, floating point,
+// decimal128, strings, booleans, date32, timestamps).
+func (db *DB) RegisterRecords(name string, schema *arrow.Schema, recs []arrow.Record) error {
+	ps, err := planner.SchemaFromArrow(schema)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", name, err)
+	}
+	cols := make([]sql.ColumnDef, len(ps))
+	for i, c := range ps {
+		cols[i] = sql.ColumnDef{Name: c.Name, Type: c.Type, Declared: c.Type.String()}
+	}
+	want := ps.Arrow()
+	for _, r := range recs {
+		if !r.Schema().Equal(want) && !sameTypes(r.Schema(), want) {
+			return fmt.Errorf("table %s: record schema %s differs from %s (quern reads integers as BIGINT, floating point as DOUBLE)", name, r.Schema(), want)
+		}
+	}
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	if old, err := db.catalog.Table(name); err == nil && db.catalog.isRegistered(name) {
+		db.catalog.drop(name)
+		if old.Format == planner.FormatMemory {
+			db.mem.drop(old.MemID)
+		}
+	}
+	t := db.mem.create(name, cols)
+	for _, r := range recs {
+		if r.NumRows() == 0 {
+			continue
+		}
+		rec := array.NewRecord(want, r.Columns(), r.NumRows())
+		db.mem.appendChunk(t, rec)
+	}
+	db.catalog.register(name, t.table())
+	return nil
+}
+
+// RegisterReader reads an Arrow record reader to the end into an
+// in-memory table under name.
+func (db *DB) RegisterReader(name string, rr array.RecordReader) error {
+	var recs []arrow.Record
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	for rr.Next() {
+		r := rr.Record()
+		r.Retain()
+		recs = append(recs, r)
+	}
+	if err := rr.Err(); err != nil {
+		return fmt.Errorf("table %s: %w", name, err)
+	}
+	return db.RegisterRecords(name, rr.Schema(), recs)
+}
+
+func sameTypes(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.Fields() {
+		if !arrow.TypeEqual(a.Field(i).Type, b.Field(i).Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// applySet carries out a SET statement's effect on the engine.
+func (db *DB) applySet(s *sql.SetVariable) error {
+	switch s.Name {
+	case "broadcast_join_bytes":
+		n, err := strconv.ParseInt(s.Value, 10, 64)
+		if err != nil {
+			return fmt.Errorf("SET broadcast_join_bytes: %q is not a number of bytes", s.Value)
+		}
+		db.mu.Lock()
+		db.cfg.BroadcastJoinBytes = n
+		db.mu.Unlock()
+	}
+	return nil
+}
