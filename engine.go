@@ -29,9 +29,16 @@ type engine struct {
 	pool *cluster.LocalPool
 	x    *cluster.Executor
 	seq  atomic.Int64
+
+	// remote, when set (Config.Pool), runs the jobs instead of pool.
+	remote cluster.JobPool
+	mem    *memStore
 }
 
 func newEngine(cfg Config, mem *memStore) (*engine, error) {
+	if cfg.Pool != nil {
+		return &engine{cfg: cfg, remote: cfg.Pool, mem: mem}, nil
+	}
 	dir, err := os.MkdirTemp(cfg.TempDir, "quern-")
 	if err != nil {
 		return nil, fmt.Errorf("creating the scratch directory: %w", err)
@@ -48,6 +55,9 @@ func newEngine(cfg Config, mem *memStore) (*engine, error) {
 }
 
 func (e *engine) close() error {
+	if e.remote != nil {
+		return nil
+	}
 	e.pool.Close()
 	return os.RemoveAll(e.dir)
 }
@@ -55,6 +65,9 @@ func (e *engine) close() error {
 // run executes a job and returns the final merge of its output.
 func (e *engine) run(ctx context.Context, job *planner.Job) (*Result, error) {
 	id := fmt.Sprintf("q%d", e.seq.Add(1))
+	if e.remote != nil {
+		return e.runRemote(ctx, id, job)
+	}
 	if err := e.x.AddJob(id, job); err != nil {
 		return nil, err
 	}

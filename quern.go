@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/quernsql/quern/cluster"
 	"github.com/quernsql/quern/planner"
 	"github.com/quernsql/quern/sql"
 )
@@ -43,6 +44,17 @@ type Config struct {
 	// Allocator allocates Arrow memory (default: Go's allocator; tests use
 	// a checked allocator to find leaks).
 	Allocator memory.Allocator
+
+	// Cluster, when set, is the HOST:PORT of a cluster coordinator: the DB
+	// is then a client that sends every statement there, where it is
+	// planned (against the coordinator's tables) and run on the workers.
+	// ClusterSecurity carries the token and TLS settings for it.
+	Cluster         string
+	ClusterSecurity cluster.Security
+	// Pool, when set, runs this DB's jobs instead of in-process workers:
+	// the coordinator of a cluster plans with a DB whose Pool is itself
+	// (see NewCoordinator).
+	Pool cluster.JobPool
 }
 
 // DefaultConfig returns the configuration of the embedded default: a local,
@@ -86,6 +98,8 @@ type DB struct {
 
 	mu      sync.Mutex // guards session
 	session *sql.Session
+
+	remote *cluster.Client // Config.Cluster: statements run there
 }
 
 // Open starts an engine.
@@ -93,6 +107,15 @@ func Open(cfg Config) (*DB, error) {
 	cfg = cfg.withDefaults()
 	db := &DB{cfg: cfg, catalog: newCatalog(), mem: newMemStore(cfg.Allocator)}
 	db.session = sql.NewSession(db.catalog)
+	if cfg.Cluster != "" {
+		if len(cfg.DataDirs) > 0 {
+			return nil, errRemoteRegister
+		}
+		if err := db.openRemote(); err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
 	for _, d := range cfg.DataDirs {
 		if err := db.catalog.registerDir(d); err != nil {
 			return nil, err
@@ -108,6 +131,9 @@ func Open(cfg Config) (*DB, error) {
 
 // Close stops the worker pool and removes the engine's temporary files.
 func (db *DB) Close() error {
+	if db.remote != nil {
+		return db.remote.Close()
+	}
 	err := db.engine.close()
 	db.mem.close()
 	return err
@@ -117,10 +143,18 @@ func (db *DB) Close() error {
 func (db *DB) Config() Config { return db.cfg }
 
 // Tables lists the registered table names.
-func (db *DB) Tables() []string { return db.catalog.TableNames() }
+func (db *DB) Tables() []string {
+	if db.remote != nil {
+		return db.remoteTables()
+	}
+	return db.catalog.TableNames()
+}
 
 // TableSchema returns the columns of a table (registered, or a file path).
 func (db *DB) TableSchema(name string) (*arrow.Schema, error) {
+	if db.remote != nil {
+		return db.remoteTableSchema(name)
+	}
 	t, err := db.catalog.Table(name)
 	if err != nil {
 		return nil, err
@@ -130,6 +164,9 @@ func (db *DB) TableSchema(name string) (*arrow.Schema, error) {
 
 // RegisterFile names a file or glob as a table.
 func (db *DB) RegisterFile(name, pattern string) error {
+	if db.remote != nil {
+		return errRemoteRegister
+	}
 	t, err := db.catalog.fileTable(pattern)
 	if err != nil {
 		return err
@@ -139,7 +176,12 @@ func (db *DB) RegisterFile(name, pattern string) error {
 }
 
 // RegisterDir registers each table file in dir under its stem.
-func (db *DB) RegisterDir(dir string) error { return db.catalog.registerDir(dir) }
+func (db *DB) RegisterDir(dir string) error {
+	if db.remote != nil {
+		return errRemoteRegister
+	}
+	return db.catalog.registerDir(dir)
+}
 
 // Statements splits a script into its statements' texts.
 func (db *DB) Statements(src string) ([]string, error) {
@@ -175,6 +217,9 @@ func (db *DB) Exec(ctx context.Context, query string) error {
 
 // Explain plans a query and returns the printed job without running it.
 func (db *DB) Explain(ctx context.Context, query string) (string, error) {
+	if db.remote != nil {
+		return db.explainRemote(ctx, query)
+	}
 	st, err := db.bind(query)
 	if err != nil {
 		return "", err
@@ -220,6 +265,9 @@ type Result struct {
 func (db *DB) Run(ctx context.Context, query string) (*Result, error) {
 	if strings.TrimSpace(query) == "" {
 		return nil, errors.New("empty statement")
+	}
+	if db.remote != nil {
+		return db.runRemote(ctx, query)
 	}
 	st, err := db.bind(query)
 	if err != nil {

@@ -603,6 +603,15 @@ func NewScheduler(cfg Config) *Scheduler {
 // Now is the logical clock.
 func (s *Scheduler) Now() time.Duration { return s.now }
 
+// Alive reports whether worker is registered and not declared dead. A
+// driver that owns a connection to each worker closes the connection of a
+// worker the scheduler gave up on (missed heartbeats), so that the process
+// notices and registers again under a new name.
+func (s *Scheduler) Alive(worker string) bool {
+	w := s.byName[worker]
+	return w != nil && w.alive
+}
+
 // Step applies one event and returns the resulting actions, in the order
 // the driver should carry them out.
 func (s *Scheduler) Step(ev Event) []Action {

@@ -41,6 +41,59 @@ var Aggregates = map[string]*AggFunc{
 	// ONLY_FULL_GROUP_BY, as MySQL does.
 	"any_value": {Name: "any_value", Arity: 1, Result: sameType,
 		State: func(a []Type) []Type { return []Type{a[0]} }},
+	// The variance family keeps Welford's running {count, mean, sum of
+	// squared deviations}; partial states merge with Chan's formula.
+	// STD and STDDEV are STDDEV_POP, VARIANCE is VAR_POP (the parser maps
+	// the names).
+	"var_pop":     {Name: "var_pop", Arity: 1, Result: varianceType, State: varianceState},
+	"var_samp":    {Name: "var_samp", Arity: 1, Result: varianceType, State: varianceState},
+	"stddev_pop":  {Name: "stddev_pop", Arity: 1, Result: varianceType, State: varianceState},
+	"stddev_samp": {Name: "stddev_samp", Arity: 1, Result: varianceType, State: varianceState},
+	// BIT_AND/OR/XOR fold 64-bit unsigned values; the state is the value
+	// so far, starting from all ones (AND) or zero, so an empty group gives
+	// 18446744073709551615 or 0, never NULL.
+	"bit_and": {Name: "bit_and", Arity: 1, Result: bitType, State: bitState},
+	"bit_or":  {Name: "bit_or", Arity: 1, Result: bitType, State: bitState},
+	"bit_xor": {Name: "bit_xor", Arity: 1, Result: bitType, State: bitState},
+	// GROUP_CONCAT(x, …, separator): the binder passes the separator (a
+	// string constant) as the last argument. The state is the group's
+	// values, each length-prefixed, and the separator; the result joins the
+	// values in byte-wise order (MySQL leaves the order unspecified without
+	// ORDER BY; a fixed one makes every pool configuration agree), cut at
+	// group_concat_max_len (1024 bytes) as MySQL's default does.
+	"group_concat": {Name: "group_concat", Arity: -1, Result: groupConcatType,
+		State: func([]Type) []Type { return []Type{String, String} }},
+}
+
+// GroupConcatMaxLen is MySQL's default group_concat_max_len: the longest
+// GROUP_CONCAT result, in bytes.
+const GroupConcatMaxLen = 1024
+
+func varianceType(a []Type) (Type, error) {
+	switch a[0].Kind {
+	case KindInt, KindUint, KindBool, KindDecimal, KindFloat, KindString, KindNull:
+		return Float, nil
+	}
+	return Type{}, fmt.Errorf("not supported: STDDEV/VARIANCE of %s", a[0])
+}
+
+func varianceState([]Type) []Type { return []Type{Int, Float, Float} }
+
+func bitType(a []Type) (Type, error) {
+	switch a[0].Kind {
+	case KindInt, KindUint, KindBool, KindDecimal, KindFloat, KindString, KindNull:
+		return Uint, nil
+	}
+	return Type{}, fmt.Errorf("not supported: BIT_AND/BIT_OR/BIT_XOR of %s", a[0])
+}
+
+func bitState([]Type) []Type { return []Type{Uint} }
+
+func groupConcatType(a []Type) (Type, error) {
+	if len(a) < 2 || a[len(a)-1].Kind != KindString {
+		return Type{}, fmt.Errorf("internal: GROUP_CONCAT needs its values and a separator string, got %v", a)
+	}
+	return String, nil
 }
 
 // AggNames lists the known aggregate names, sorted.

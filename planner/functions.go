@@ -17,7 +17,11 @@ package planner
 //	round     [x, d]  truncate [x, d]                  d always present (BIGINT)
 //	locate    [substr, str, pos?]                      INSTR(s, sub) becomes LOCATE(sub, s)
 //	trim      [str, remstr?]  ltrim/rtrim likewise     TRIM(BOTH/LEADING/TRAILING r FROM s) → trim/ltrim/rtrim(s, r)
-//	date_add  [d, n, unit]   date_sub likewise         unit a lower-case string literal ('day', 'month', ...)
+//	date_add  [d, n, unit]   date_sub likewise         unit a lower-case string literal ('day', 'month', ...);
+//	                                                   composite units ('day_hour', …) are folded into 'month' or
+//	                                                   'microsecond' with the amount a BIGINT literal
+//	extract   [d, unit]                                unit a lower-case string literal; EXTRACT(unit FROM d) binds as extract(unit, d)
+//	str_to_date [s, format]                            DATE or DATETIME by the format's specifiers
 //	nullif    [a, b]                                   a and b uncast; exec compares them with the = rules
 //	neg       [x]                                      unary minus
 //	isnull, isnotnull, istrue, isfalse, isnottrue, isnotfalse  [x]
@@ -124,6 +128,9 @@ func init() {
 		"datediff":    f(2, 2, resolveDateDiff),
 		"date_add":    f(3, 3, resolveDateAdd), "date_sub": f(3, 3, resolveDateAdd),
 		"date_format": f(2, 2, resolveDateFormat),
+		"extract":     f(2, 2, resolveExtract),
+		"str_to_date": f(2, 2, resolveStrToDate),
+		"convert":     f(2, 2, resolveConvert),
 	}
 }
 
@@ -1069,12 +1076,123 @@ var IntervalUnits = map[string]bool{
 	"day": true, "week": true, "month": true, "quarter": true, "year": true,
 }
 
+// compositeUnits lists the multi-field INTERVAL units with the size of
+// each field, in months for YEAR_MONTH and in microseconds for the others.
+var compositeUnits = map[string][]int64{
+	"year_month":         {12, 1},
+	"day_hour":           {86_400_000_000, 3_600_000_000},
+	"day_minute":         {86_400_000_000, 3_600_000_000, 60_000_000},
+	"day_second":         {86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000},
+	"day_microsecond":    {86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000, 1},
+	"hour_minute":        {3_600_000_000, 60_000_000},
+	"hour_second":        {3_600_000_000, 60_000_000, 1_000_000},
+	"hour_microsecond":   {3_600_000_000, 60_000_000, 1_000_000, 1},
+	"minute_second":      {60_000_000, 1_000_000},
+	"minute_microsecond": {60_000_000, 1_000_000, 1},
+	"second_microsecond": {1_000_000, 1},
+}
+
+// ParseCompositeInterval reads the amount of a composite INTERVAL unit as
+// MySQL does: an optional '-', then numbers separated by any non-digits;
+// when fewer numbers than fields are given, they fill the rightmost fields
+// ('1:10' HOUR_SECOND is 1 minute 10 seconds), and a microsecond field is
+// the digits of a fraction ('1.5' SECOND_MICROSECOND is 1.5 s). It returns
+// the total in the unit's base (months or microseconds).
+func ParseCompositeInterval(s, unit string) (int64, bool) {
+	sizes := compositeUnits[unit]
+	if sizes == nil {
+		return 0, false
+	}
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	neg := i < len(s) && s[i] == '-'
+	if neg {
+		i++
+	}
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	for i < len(s) && !isDigit(s[i]) {
+		i++
+	}
+	n := len(sizes)
+	micros := sizes[n-1] == 1 && unit != "year_month"
+	vals := make([]int64, n)
+	got := 0
+	for got < n {
+		start := i
+		var v int64
+		for i < len(s) && isDigit(s[i]) {
+			if v > (math.MaxInt64-10)/10 {
+				return 0, false
+			}
+			v = v*10 + int64(s[i]-'0')
+			i++
+		}
+		if micros && got == n-1 {
+			// A fraction of a second: '5' is 500000 microseconds.
+			w := i - start
+			for ; w < 6; w++ {
+				v *= 10
+			}
+			for ; w > 6; w-- {
+				v /= 10
+			}
+		}
+		vals[got] = v
+		got++
+		for i < len(s) && !isDigit(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+	}
+	// Fewer numbers than fields: they are the rightmost fields.
+	copy(vals[n-got:], vals[:got])
+	clear(vals[:n-got])
+	total := new(big.Int)
+	for k, v := range vals {
+		total.Add(total, new(big.Int).Mul(big.NewInt(v), big.NewInt(sizes[k])))
+	}
+	if !total.IsInt64() {
+		return 0, false
+	}
+	if neg {
+		return -total.Int64(), true
+	}
+	return total.Int64(), true
+}
+
 func resolveDateAdd(c *call) (*Expr, error) {
 	u := c.args[2]
 	if u.Kind != ExprLiteral || u.Type.Kind != KindString {
 		return nil, c.errorf("the INTERVAL unit must be a keyword")
 	}
 	unit := strings.ToLower(u.Value.S)
+	amount := c.args[1]
+	if _, ok := compositeUnits[unit]; ok {
+		// Fold 'd h' DAY_HOUR and friends into one simple unit.
+		if amount.Kind != ExprLiteral {
+			return nil, &unsupportedError{what: "a non-constant INTERVAL of unit " + strings.ToUpper(unit)}
+		}
+		base := "microsecond"
+		if unit == "year_month" {
+			base = "month"
+		}
+		if amount.Value.Null {
+			amount = NullLit(Int)
+		} else {
+			sv, _ := CastValue(amount.Value, amount.Type, String)
+			n, ok := ParseCompositeInterval(sv.S, unit)
+			if !ok {
+				return nil, c.errorf("INTERVAL value %s out of range", FormatLiteral(amount.Value, amount.Type))
+			}
+			amount = Lit(Value{I: n}, Int)
+		}
+		c = &call{name: c.name, args: []*Expr{c.args[0], amount, Lit(Value{S: base}, String)}}
+		unit = base
+	}
 	dateUnit, ok := IntervalUnits[unit]
 	if !ok {
 		return nil, &unsupportedError{what: "INTERVAL unit " + strings.ToUpper(unit)}
@@ -1117,6 +1235,92 @@ func resolveDateFormat(c *call) (*Expr, error) {
 		return NullLit(String), nil
 	}
 	return c.node(String, d, f), nil
+}
+
+// extractUnits lists EXTRACT's units; true marks those that read the time
+// of day.
+var extractUnits = map[string]bool{
+	"year": false, "quarter": false, "month": false, "week": false, "day": false, "year_month": false,
+	"hour": true, "minute": true, "second": true, "microsecond": true,
+	"day_hour": true, "day_minute": true, "day_second": true, "day_microsecond": true,
+	"hour_minute": true, "hour_second": true, "hour_microsecond": true,
+	"minute_second": true, "minute_microsecond": true, "second_microsecond": true,
+}
+
+// resolveExtract types EXTRACT(unit FROM d), bound as extract(unit, d), into
+// the node extract(d, unit).
+func resolveExtract(c *call) (*Expr, error) {
+	u := c.args[0]
+	if u.Kind != ExprLiteral || u.Type.Kind != KindString {
+		return nil, c.errorf("the EXTRACT unit must be a keyword")
+	}
+	unit := strings.ToLower(u.Value.S)
+	wantTime, ok := extractUnits[unit]
+	if !ok {
+		return nil, &unsupportedError{what: "EXTRACT unit " + strings.ToUpper(unit)}
+	}
+	d := dateArg(c.args[1], wantTime)
+	if d.Type.Kind == KindNull || isNullLit(d) {
+		return NullLit(Int), nil
+	}
+	return c.node(Int, d, Lit(Value{S: unit}, String)), nil
+}
+
+// StrToDateType is the type STR_TO_DATE returns for a constant format, as
+// MySQL decides it from the specifiers: DATETIME when there are date and
+// time specifiers, DATE when only date ones (or none). timeOnly reports a
+// format with only time specifiers, whose result (TIME) quern lacks.
+func StrToDateType(format string) (t Type, timeOnly bool) {
+	date, tod := false, false
+	for i := 0; i+1 < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		switch format[i] {
+		case 'a', 'b', 'c', 'D', 'd', 'e', 'j', 'M', 'm', 'U', 'u', 'V', 'v', 'W', 'w', 'X', 'x', 'Y', 'y':
+			date = true
+		case 'f', 'H', 'h', 'I', 'i', 'k', 'l', 'p', 'r', 'S', 's', 'T':
+			tod = true
+		}
+	}
+	switch {
+	case tod && date:
+		return Datetime, false
+	case tod:
+		return Datetime, true
+	}
+	return Date, false
+}
+
+func resolveStrToDate(c *call) (*Expr, error) {
+	s, f := Cast(c.args[0], String), Cast(c.args[1], String)
+	t := Datetime
+	if f.Kind == ExprLiteral && !f.Value.Null {
+		var timeOnly bool
+		if t, timeOnly = StrToDateType(f.Value.S); timeOnly {
+			return nil, &unsupportedError{what: "STR_TO_DATE with only time specifiers (a TIME result)"}
+		}
+	}
+	if anyNullLit(s, f) {
+		return NullLit(t), nil
+	}
+	return c.node(t, s, f), nil
+}
+
+// resolveConvert types CONVERT(s USING charset), bound as convert(s,
+// 'charset'): quern's strings are bytes taken as UTF-8, so the UTF-8 and
+// binary character sets leave the value as it is (a string).
+func resolveConvert(c *call) (*Expr, error) {
+	cs := c.args[1]
+	if cs.Kind != ExprLiteral || cs.Type.Kind != KindString {
+		return nil, c.errorf("CONVERT … USING needs a character set name")
+	}
+	switch strings.ToLower(cs.Value.S) {
+	case "utf8mb4", "utf8", "utf8mb3", "binary":
+		return Cast(c.args[0], String), nil
+	}
+	return nil, &unsupportedError{what: "CONVERT to character set " + cs.Value.S}
 }
 
 // --- conversions ---

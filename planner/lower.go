@@ -13,6 +13,9 @@ type LowerConfig struct {
 	SplitSize int64
 	// MemSplitRows is the number of rows of an in-memory table per map task.
 	MemSplitRows int64
+	// Workers is the pool's size, which caps the map tasks of big inputs
+	// (see MapTasksPerWorker); 0 means Reducers.
+	Workers int
 	// BroadcastBytes: a join whose right input reads at most this many
 	// bytes is a broadcast join; larger ones are reduce-side joins. Zero
 	// always broadcasts, negative never does.
@@ -395,12 +398,48 @@ func wordCountOp(a *Aggregate, source *Op) *Op {
 		Schema: Schema{{Name: a.Names[0], Type: String}, {Name: c.Name + ".state0", Type: Int}}}
 }
 
+// Map-task sizing: a map stage over a big input has at most
+// MapTasksPerWorker tasks per worker (TextTasksPerWorker over text, whose
+// word-count combiner emits the vocabulary of its split: every extra task
+// re-learns it and adds as many partial rows to the shuffle), so splits
+// grow past SplitSize on big inputs; never below autoSplitMin, so that
+// small inputs (and tests that ask for tiny splits) keep SplitSize. Two or
+// more tasks per worker still let a fast worker take over a slow one's
+// share.
+const (
+	MapTasksPerWorker  = 4
+	TextTasksPerWorker = 2
+	autoSplitMin       = 16 << 20
+)
+
+// splitTarget is the bytes per map task over t.
+func splitTarget(t *Table, cfg LowerConfig) int64 {
+	target := cfg.SplitSize
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = cfg.Reducers // the engine's default R is one per worker
+	}
+	if workers <= 0 {
+		return target
+	}
+	per := int64(MapTasksPerWorker)
+	if t.Format == FormatText {
+		per = TextTasksPerWorker
+	}
+	tasks := per * int64(workers)
+	if auto := (t.Bytes() + tasks - 1) / tasks; auto > target && auto >= autoSplitMin {
+		target = auto
+	}
+	return target
+}
+
 // TableSplits cuts a table's input into map-task splits of about
-// cfg.SplitSize bytes: byte ranges of text formats (the readers align them
-// to line starts), groups of Parquet row groups, row ranges of in-memory
-// tables.
+// cfg.SplitSize bytes (more on big inputs, see MapTasksPerWorker): byte
+// ranges of text formats (the readers align them to line starts), groups of
+// Parquet row groups, row ranges of in-memory tables.
 func TableSplits(t *Table, cfg LowerConfig) []Split {
 	var out []Split
+	cfg.SplitSize = splitTarget(t, cfg)
 	switch t.Format {
 	case FormatMemory:
 		for lo := int64(0); lo < t.MemRows; lo += cfg.MemSplitRows {

@@ -23,8 +23,12 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 const usage = `usage: quern [flags] [-c SQL]... [-f FILE]
        quern slt [flags] FILE...
+       quern coordinator [flags]
+       quern worker --coordinator HOST:PORT [flags]
 
 Runs SQL statements from -c, a file, or standard input, and prints results.
+With a terminal on standard input and no -c or -f, starts the interactive
+shell (type .help there). Exit status: 0 ok, 1 a statement failed, 2 bad usage.
 
 flags:
 `
@@ -37,6 +41,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "slt" {
 		return runSLT(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && (args[0] == "coordinator" || args[0] == "worker") {
+		return runClusterCommand(args[0], args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("quern", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var commands multiFlag
@@ -48,7 +55,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	reducers := fs.Int("reducers", 0, "number of reduce partitions R (default: workers)")
 	fs.Var(&dataDirs, "data", "register each table file in `DIR` under its stem (repeatable)")
 	bail := fs.Bool("bail", true, "stop at the first failing statement")
+	noBail := fs.Bool("no-bail", false, "run every statement even after one fails (exit status 1 if any did)")
 	echo := fs.Bool("echo", false, "print each statement before its result")
+	csvOut := fs.Bool("csv", false, "shorthand for --format csv")
+	jsonOut := fs.Bool("json", false, "shorthand for --format json")
+	outPath := fs.String("o", "", "write results to `FILE` instead of standard output")
+	useCluster := clusterClientFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -64,6 +76,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	switch {
+	case *csvOut && *jsonOut:
+		fmt.Fprintln(stderr, "quern: give --csv or --json, not both")
+		return 2
+	case *csvOut:
+		*format = "csv"
+	case *jsonOut:
+		*format = "json"
+	}
+	if *noBail {
+		*bail = false
+	}
 	f, err := repl.ParseFormat(*format)
 	if err != nil {
 		fmt.Fprintf(stderr, "quern: %v\n", err)
@@ -76,6 +100,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	type script struct{ name, src string }
 	var scripts []script
+	interactive := false
 	switch {
 	case len(commands) > 0:
 		for _, c := range commands {
@@ -90,8 +115,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		scripts = append(scripts, script{*file, string(b)})
 	default:
 		if isTerminal(os.Stdin) && stdin == os.Stdin {
-			fmt.Fprintln(stderr, `quern: no statements given; try quern -c "SELECT word, count(*) FROM `+"`file.txt`"+` GROUP BY word" (or --help)`)
-			return 0
+			interactive = true
+			break
 		}
 		b, err := io.ReadAll(stdin)
 		if err != nil {
@@ -110,6 +135,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cfg.Reducers = *reducers
 	}
 	cfg.DataDirs = dataDirs
+	useCluster(&cfg)
 	db, err := quern.Open(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "quern: %v\n", err)
@@ -117,14 +143,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer db.Close()
 
+	if *outPath != "" {
+		out, err := os.Create(*outPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "quern: %v\n", err)
+			return 1
+		}
+		defer out.Close()
+		stdout = out
+	}
+	if interactive {
+		return runShell(db, f, stdout, stderr)
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	failed := false
 	for _, s := range scripts {
-		errs := repl.RunScript(ctx, db, s.src, stdout, repl.BatchOptions{Format: f, Bail: *bail, Echo: *echo, Name: s.name})
-		for _, e := range errs {
-			fmt.Fprintf(stderr, "quern: %v\n", e)
-		}
+		errs := repl.RunScript(ctx, db, s.src, stdout, repl.BatchOptions{Format: f, Bail: *bail, Echo: *echo, Name: s.name, Errors: stderr, Progress: progressWriter(stderr)})
 		if len(errs) > 0 {
 			failed = true
 			if *bail {
@@ -136,6 +172,33 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// runShell is the interactive session; its statements' errors are shown
+// and forgotten, so it exits 0.
+func runShell(db *quern.DB, f repl.Format, stdout, stderr io.Writer) int {
+	err := repl.RunShell(context.Background(), db, repl.ShellOptions{
+		Format:      f,
+		HistoryFile: repl.DefaultHistoryFile(),
+		Stdout:      stdout,
+		Stderr:      stderr,
+		Progress:    progressWriter(stderr) != nil,
+		Banner:      "quern: SQL over files, run as MapReduce jobs. Type .help for help; end statements with ';'.\n",
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "quern: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// progressWriter is stderr when it is a terminal, for the progress line;
+// nil otherwise.
+func progressWriter(stderr io.Writer) io.Writer {
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		return f
+	}
+	return nil
 }
 
 func isTerminal(f *os.File) bool {

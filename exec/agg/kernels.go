@@ -68,6 +68,22 @@ var kernels = map[string]kernel{
 	"any_value": {newAcc: func(args []planner.Type, result planner.Type) (accumulator, error) {
 		return newMinMax(args[0], result, false)
 	}},
+	"var_pop":      {newAcc: varianceKernel("var_pop")},
+	"var_samp":     {newAcc: varianceKernel("var_samp")},
+	"stddev_pop":   {newAcc: varianceKernel("stddev_pop")},
+	"stddev_samp":  {newAcc: varianceKernel("stddev_samp")},
+	"bit_and":      {newAcc: bitKernel("bit_and")},
+	"bit_or":       {newAcc: bitKernel("bit_or")},
+	"bit_xor":      {newAcc: bitKernel("bit_xor")},
+	"group_concat": {newAcc: func([]planner.Type, planner.Type) (accumulator, error) { return &groupConcatAcc{}, nil }},
+}
+
+func varianceKernel(name string) func([]planner.Type, planner.Type) (accumulator, error) {
+	return func([]planner.Type, planner.Type) (accumulator, error) { return newVariance(name), nil }
+}
+
+func bitKernel(name string) func([]planner.Type, planner.Type) (accumulator, error) {
+	return func([]planner.Type, planner.Type) (accumulator, error) { return newBits(name), nil }
 }
 
 // growTo extends s to n elements, zeroing the new ones.

@@ -253,6 +253,11 @@ func fn(name string, args ...any) func(l *leaves) *planner.Expr {
 	}
 }
 
+// extractLit is EXTRACT(unit FROM d): the unit is always a literal.
+func extractLit(unit string, d any) func(l *leaves) *planner.Expr {
+	return func(l *leaves) *planner.Expr { return l.call("extract", l.lit(unit), l.v(d)) }
+}
+
 // roundLit is ROUND/TRUNCATE(x, d) with a literal d, which sets the
 // result's scale.
 func roundLit(name string, x any, d int) func(l *leaves) *planner.Expr {
@@ -541,7 +546,24 @@ func scalarCases() []scalarCase {
 		{name: "DATE_FORMAT %H:%i:%s", build: bin("date_format", tsLit("2007-10-04 22:23:00"), "%H:%i:%s"), want: "22:23:00"},
 		{name: "DATE_FORMAT mixed", build: bin("date_format", tsLit("1900-10-04 22:23:00"), "%D %y %a %d %m %b %j"), want: "4th 00 Thu 04 10 Oct 277"},
 		{name: "DATE_FORMAT 12h", build: bin("date_format", dateLit("2020-03-05"), "%r %p %e %c %l %%"), want: "12:00:00 AM AM 5 3 12 %"},
-		{name: "DATE_FORMAT week", build: bin("date_format", dateLit("1999-01-01"), "%X %V"), err: "not supported"},
+		{name: "DATE_FORMAT week", build: bin("date_format", dateLit("1999-01-01"), "%X %V"), want: "1998 52"},
+		{name: "DATE_FORMAT weeks 2021-01-03", build: bin("date_format", dateLit("2021-01-03"), "%U %u %V %v %X %x"), want: "01 00 01 53 2021 2020"},
+		{name: "DATE_FORMAT weeks 2019-12-30", build: bin("date_format", dateLit("2019-12-30"), "%U %u %V %v %X %x"), want: "52 53 52 01 2019 2020"},
+		{name: "EXTRACT(YEAR_MONTH)", build: extractLit("year_month", tsLit("2019-07-02 01:02:03")), want: "201907"},
+		{name: "EXTRACT(DAY_MINUTE)", build: extractLit("day_minute", tsLit("2019-07-02 01:02:03")), want: "20102"},
+		{name: "EXTRACT(DAY_MICROSECOND)", build: extractLit("day_microsecond", tsLit("2019-07-02 01:02:03.5")), want: "2010203500000"},
+		{name: "EXTRACT(WEEK)", build: extractLit("week", dateLit("2021-03-04")), want: "9"},
+		{name: "EXTRACT(QUARTER)", build: extractLit("quarter", dateLit("2021-08-04")), want: "3"},
+		{name: "STR_TO_DATE date", build: bin("str_to_date", "01,5,2013", "%d,%m,%Y"), want: "2013-05-01", litOnly: true},
+		{name: "STR_TO_DATE names", build: bin("str_to_date", "May 1, 2013 11PM", "%M %d,%Y %h%p"), want: "2013-05-01 23:00:00"},
+		{name: "STR_TO_DATE %r", build: bin("str_to_date", "3/4/21 1:02:03 PM", "%c/%e/%y %r"), want: "2021-03-04 13:02:03"},
+		{name: "STR_TO_DATE %T %f %j", build: bin("str_to_date", "2020 060 10:11:12.5", "%Y %j %T.%f"), want: "2020-02-29 10:11:12.500000"},
+		{name: "STR_TO_DATE invalid day", build: bin("str_to_date", "04/31/2004 1", "%m/%d/%Y %H"), want: "NULL"},
+		{name: "STR_TO_DATE no digits", build: bin("str_to_date", "x", "%Y %H"), want: "NULL"},
+		{name: "STR_TO_DATE zero month", build: bin("str_to_date", "2020", "%Y-%m-%d %H"), want: "NULL"},
+		{name: "STR_TO_DATE literal mismatch", build: bin("str_to_date", "2020/01/02", "%Y-%m-%d %H"), want: "NULL"},
+		{name: "STR_TO_DATE trailing text", build: bin("str_to_date", "2020-01-02 3 junk", "%Y-%m-%d %H"), want: "2020-01-02 03:00:00"},
+		{name: "STR_TO_DATE %p without %h", build: bin("str_to_date", "2020-01-02 PM", "%Y-%m-%d %p"), want: "NULL"},
 		// Casts (explicit CAST nodes, so the kernels run).
 		{name: "CAST('12abc' AS SIGNED)", build: castTo("12abc", planner.Int), want: "12"},
 		{name: "CAST('abc' AS SIGNED)", build: castTo("abc", planner.Int), want: "0"},

@@ -16,7 +16,7 @@ var timeBuilders = map[string]builder{
 	"weekday": buildDatePart, "dayofyear": buildDatePart, "quarter": buildDatePart,
 	"hour": buildDatePart, "minute": buildDatePart, "second": buildDatePart, "microsecond": buildDatePart,
 	"datediff": buildDateDiff, "date_add": buildDateAdd, "date_sub": buildDateAdd,
-	"date_format": buildDateFormat,
+	"date_format": buildDateFormat, "extract": buildExtract, "str_to_date": buildStrToDate,
 }
 
 const usPerDay = 86_400_000_000
@@ -212,20 +212,6 @@ func appendPad(dst []byte, v int64, width int) []byte {
 	return append(dst, s...)
 }
 
-// checkDateFormat rejects the week specifiers quern does not implement.
-func checkDateFormat(f string) error {
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == '%' {
-			switch f[i+1] {
-			case 'U', 'u', 'V', 'v', 'X', 'x':
-				return fmt.Errorf("not supported: DATE_FORMAT specifier %%%c", f[i+1])
-			}
-			i++
-		}
-	}
-	return nil
-}
-
 // appendDateFormat formats one value with MySQL's DATE_FORMAT specifiers.
 func appendDateFormat(dst []byte, f []byte, days, tod int64) []byte {
 	y, m, d := planner.CivilFromDays(days)
@@ -313,6 +299,12 @@ func appendDateFormat(dst []byte, f []byte, days, tod int64) []byte {
 			dst = append(dst, dayNames[wd][:3]...)
 		case 'w':
 			dst = strconv.AppendInt(dst, (wd+1)%7, 10)
+		case 'U', 'u', 'V', 'v':
+			w, _ := calcWeek(days, weekSpecifier[f[i]])
+			dst = appendPad(dst, int64(w), 2)
+		case 'X', 'x':
+			_, wy := calcWeek(days, weekSpecifier[f[i]])
+			dst = appendPad(dst, int64(wy), 4)
 		default: // %% and unknown letters print the letter
 			dst = append(dst, f[i])
 		}
@@ -320,35 +312,22 @@ func appendDateFormat(dst []byte, f []byte, days, tod int64) []byte {
 	return dst
 }
 
+// weekSpecifier maps DATE_FORMAT's week specifiers to calcWeek behaviours.
+var weekSpecifier = map[byte]int{
+	'U': weekFirstWeekday, 'u': weekMondayFirst,
+	'V': weekYear | weekFirstWeekday, 'v': weekYear | weekMondayFirst,
+	'X': weekYear | weekFirstWeekday, 'x': weekYear | weekMondayFirst,
+}
+
 func buildDateFormat(e *planner.Expr) (kernel, bool, error) {
-	if f := e.Args[1]; f.Kind == planner.ExprLiteral {
-		if err := checkDateFormat(f.Value.S); err != nil {
-			return nil, false, err
-		}
-	}
 	k := e.Args[0].Type.Kind
 	var scratch []byte
 	return func(ec *evalCtx, args []vec) (vec, error) {
 		in := temporalOperand(args[0], k)
 		fs := strOperand(args[1])
-		if fs.isConst {
-			if err := checkDateFormat(string(fs.c)); err != nil {
-				return vec{}, err
-			}
-		}
-		var ferr error
-		res, err := strRows(ec, args, &scratch, func(i int, o *strOut, _ *validBits) {
-			f := fs.at(i)
-			if !fs.isConst && ferr == nil && rowValid(args[1], i) {
-				ferr = checkDateFormat(string(f))
-			}
+		return strRows(ec, args, &scratch, func(i int, o *strOut, _ *validBits) {
 			days, tod := in.at(i)
-			o.data = appendDateFormat(o.data, f, days, tod)
+			o.data = appendDateFormat(o.data, fs.at(i), days, tod)
 		})
-		if err == nil && ferr != nil {
-			res.release()
-			return vec{}, ferr
-		}
-		return res, err
 	}, true, nil
 }

@@ -64,6 +64,8 @@ type sorter struct {
 	pending     []arrow.Record // retained input since the last compaction
 	pendingRows int64
 	kept        arrow.Record // TopK: the best rows so far, sorted
+	worst       *rowKeys     // TopK: the key view of kept, to compare input rows with its last
+	rows        []int32      // beatKept's scratch
 
 	sorted bool
 	all    arrow.Record // the sorted input (Sort: in perm order; TopK: kept)
@@ -138,7 +140,19 @@ func (s *sorter) consume(ctx context.Context) error {
 		if rec.NumRows() == 0 {
 			continue
 		}
-		rec.Retain()
+		if s.k > 0 && s.kept != nil && s.kept.NumRows() >= s.k {
+			// Only rows that beat the worst of the k kept can still make
+			// it: the threshold tightens as the input goes on, so a top 10
+			// over a million groups sorts thousands of rows, not a million.
+			if rec, err = s.beatKept(rec); err != nil {
+				return err
+			}
+			if rec == nil {
+				continue
+			}
+		} else {
+			rec.Retain()
+		}
 		s.pending = append(s.pending, rec)
 		s.pendingRows += rec.NumRows()
 		if s.k > 0 && s.pendingRows >= max(s.k, compactMin) {
@@ -162,11 +176,36 @@ func (s *sorter) consume(ctx context.Context) error {
 	return err
 }
 
+// beatKept returns the rows of rec that sort strictly before the last of
+// the k kept rows (ties lose: the kept rows came first), retained for the
+// caller, or nil when there are none.
+func (s *sorter) beatKept(rec arrow.Record) (arrow.Record, error) {
+	if s.worst == nil {
+		s.worst = newRowKeys(s.kept, s.keys)
+	}
+	keys, last := newRowKeys(rec, s.keys), int(s.k-1)
+	rows := s.rows[:0]
+	for i := range int(rec.NumRows()) {
+		if keys.compareOther(i, s.worst, last) < 0 {
+			rows = append(rows, int32(i))
+		}
+	}
+	s.rows = rows
+	switch len(rows) {
+	case 0:
+		return nil, nil
+	case int(rec.NumRows()):
+		rec.Retain()
+		return rec, nil
+	}
+	return s.cp.takeRecord(s.mem, rec, rows)
+}
+
 // compact sorts the kept rows with everything pending and keeps the best k.
 func (s *sorter) compact() error {
 	if s.kept != nil {
 		s.pending = append([]arrow.Record{s.kept}, s.pending...)
-		s.kept = nil
+		s.kept, s.worst = nil, nil
 	}
 	all, perm, err := s.sortPending()
 	if err != nil || all == nil {

@@ -49,7 +49,7 @@ type Reader struct {
 	out     arrow.Record // the relabelled current batch
 	closed  bool
 
-	spool *Spool
+	spool   *Spool
 	spooled []arrow.Record // batches of the current spooled partition
 	memAt   int
 }

@@ -81,6 +81,7 @@ func (c *Counter) Next(ctx context.Context) (arrow.Record, error) {
 	}
 	rows := min(c.batchSize, c.table.used-c.emitted)
 	if rows == 0 {
+		c.table.free()
 		c.table = nil
 		return nil, io.EOF
 	}
@@ -151,6 +152,9 @@ func (c *Counter) releaseRecord() {
 func (c *Counter) Close() error {
 	c.releaseRecord()
 	c.col.release()
-	c.table = nil
+	if c.table != nil {
+		c.table.free()
+		c.table = nil
+	}
 	return c.chunks.close()
 }

@@ -3,6 +3,7 @@ package textscan
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // slot is one distinct word and its count: 32 bytes, two to a cache line,
@@ -25,7 +26,8 @@ type wordTable struct {
 	arena []byte // bytes of words longer than 16
 	// touched sums the prefetching loads so the compiler keeps them.
 	touched uint32
-	blk     [block]token // countChunk's words waiting to be counted
+	blk     [2][block]token // countChunk's words: one block counted while the next is prefetched
+	hs      [block]uint32   // hashBlock's scratch
 }
 
 const (
@@ -39,7 +41,7 @@ func newWordTable(hint int) *wordTable {
 	for n < hint {
 		n <<= 1
 	}
-	return &wordTable{slots: make([]slot, n), mask: uint64(n - 1)}
+	return &wordTable{slots: allocSlots(n), mask: uint64(n - 1)}
 }
 
 // mix folds the 128-bit product of its arguments (wyhash's mum): cheap, and
@@ -68,24 +70,35 @@ func hashLong(w []byte) uint32 {
 	return uint32(mix(h^last^seed0, seed1^uint64(len(w))))
 }
 
-// block is how many words countChunk tokenizes before counting them. The
-// slots of rare words are cold (a miss costs ~150-250 ns on this kind of
-// machine), so their misses must overlap: addBlock first touches the home
-// slot of every word of the block in a loop so short that the CPU keeps many
-// loads in flight, then counts the words against a warm cache.
+// block is how many words countChunk tokenizes at a time. The slots of rare
+// words are cold (a miss costs ~100-250 ns), so their misses must overlap
+// with each other and with other work: countChunk tokenizes and hashes block
+// k+1 and prefetches its home slots before it counts block k, so by the
+// time a word is counted its slot is usually in cache.
 const block = 256
 
 // countChunk counts every word of b. Words end at len(b): the chunker never
 // cuts one. b's capacity must reach pad bytes past its end.
 func (t *wordTable) countChunk(b []byte) {
-	for i := 0; i < len(b); {
-		var k int
-		k, i = tokenize(b, i, t.blk[:])
-		t.addBlock(b, t.blk[:k])
+	var k [2]int
+	cur, i := 0, 0
+	k[0], i = tokenize(b, 0, t.blk[0][:])
+	t.hashBlock(b, t.blk[0][:k[0]])
+	for k[cur] > 0 {
+		nxt := cur ^ 1
+		k[nxt] = 0
+		if i < len(b) {
+			k[nxt], i = tokenize(b, i, t.blk[nxt][:])
+			t.hashBlock(b, t.blk[nxt][:k[nxt]])
+		}
+		t.addBlock(b, t.blk[cur][:k[cur]])
+		cur = nxt
 	}
 }
 
-func (t *wordTable) addBlock(b []byte, toks []token) {
+// hashBlock hashes the words of toks and starts loading their home slots.
+func (t *wordTable) hashBlock(b []byte, toks []token) {
+	hs := t.hs[:len(toks)]
 	for i := range toks {
 		p := &toks[i]
 		if p.w <= 16 {
@@ -93,15 +106,28 @@ func (t *wordTable) addBlock(b []byte, toks []token) {
 		} else {
 			p.h = hashLong(b[p.pos : p.pos+p.w])
 		}
+		hs[i] = p.h
 	}
-	// The touching loop is kept apart from the hashing and tiny, so that the
-	// CPU's reorder window holds as many of its loads as possible.
+	if len(toks) == 0 {
+		return
+	}
+	if hasPrefetch {
+		prefetchSlots(unsafe.Pointer(&t.slots[0]), t.mask, &hs[0], len(hs))
+		return
+	}
+	// Without a prefetch instruction, plain loads in a loop this short
+	// still keep many misses in flight at once.
 	slots, mask := t.slots, t.mask
 	var touch uint32
-	for i := range toks {
-		touch += slots[uint64(toks[i].h)&mask].n
+	for _, h := range hs {
+		touch += slots[uint64(h)&mask].n
 	}
 	t.touched += touch
+}
+
+// addBlock counts the hashed words of toks.
+func (t *wordTable) addBlock(b []byte, toks []token) {
+	slots, mask := t.slots, t.mask
 	for i := range toks {
 		p := &toks[i]
 		// The common case inline: a short word found in its home slot.
@@ -151,6 +177,12 @@ func (t *wordTable) addLong(w []byte, h uint32) {
 	}
 }
 
+// free releases the slots; the table must not be used afterwards.
+func (t *wordTable) free() {
+	freeSlots(t.slots)
+	t.slots, t.arena = nil, nil
+}
+
 func (t *wordTable) word(s *slot) []byte { return t.arena[s.k1 : s.k1+uint64(s.n)] }
 
 // inserted keeps the load under 3/4: linear probing stays short there with a
@@ -168,7 +200,8 @@ func (t *wordTable) inserted() {
 // missing the cache once per word.
 func (t *wordTable) grow() {
 	old := t.slots
-	t.slots = make([]slot, 2*len(old))
+	defer freeSlots(old)
+	t.slots = allocSlots(2 * len(old))
 	t.mask = uint64(len(t.slots) - 1)
 	start := 0
 	for old[start].n != 0 {

@@ -512,3 +512,30 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyMatchesIsSep checks the separator bitmaps (the SIMD classifier
+// where the CPU has one, and the portable one) against isSep for every byte
+// value at every position of a window.
+func TestClassifyMatchesIsSep(t *testing.T) {
+	buf := make([]byte, 64*windows, 64*windows+pad)
+	for b := 0; b < 256; b++ {
+		for i := range buf {
+			buf[i] = byte((i*7 + b*13) % 256) // every value, shuffled across positions
+		}
+		buf[b%len(buf)] = byte(b)
+		var simd, generic [windows]uint64
+		classify(buf, windows, &simd)
+		classifyGeneric(buf, windows, &generic)
+		for k := range windows {
+			var want uint64
+			for q := 0; q < 64; q++ {
+				if isSep[buf[64*k+q]] {
+					want |= 1 << q
+				}
+			}
+			if simd[k] != want || generic[k] != want {
+				t.Fatalf("round %d window %d: classify %#x, classifyGeneric %#x, want %#x", b, k, simd[k], generic[k], want)
+			}
+		}
+	}
+}

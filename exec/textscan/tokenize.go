@@ -39,6 +39,19 @@ func sepBits(b []byte) uint64 {
 	return s
 }
 
+// windows is how many 64-byte windows tokenize classifies at a time: enough
+// to pay for a call, few enough that little is wasted when toks fills up.
+const windows = 8
+
+// classifyGeneric is classify without SIMD. The windows may run past len(b)
+// into its padding.
+func classifyGeneric(b []byte, nw int, out *[windows]uint64) {
+	b = b[:cap(b)]
+	for k := range nw {
+		out[k] = sepBits(b[64*k : 64*k+64])
+	}
+}
+
 // token is one word found by tokenize: where it starts in the chunk, its
 // length and its first 16 bytes as two zero-padded little-endian integers
 // (all of a word of up to 16 bytes: the Counter compares and hashes them and
@@ -83,8 +96,15 @@ func tokenize(b []byte, i int, toks []token) (int, int) {
 	open := -1           // start of a word that runs past the last window
 	prevSep := uint64(1) // whether the byte before the window is a separator
 	prevWord := uint64(0)
+	var sb [windows]uint64 // separator bitmaps of the windows from i on
+	w, nw := 0, 0
 	for ; i < n; i += 64 {
-		s := sepBits(b[i : i+64])
+		if w == nw {
+			w, nw = 0, min(windows, (n-i+63)/64)
+			classify(b[i:], nw, &sb)
+		}
+		s := sb[w]
+		w++
 		if n-i < 64 {
 			s |= ^uint64(0) << (n - i) // the end of b ends the last word
 		}

@@ -1,0 +1,481 @@
+package agg
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/planner"
+)
+
+// The variance family, BIT_AND/OR/XOR and GROUP_CONCAT.
+
+// asFloats converts a numeric (or string, by its numeric prefix) column to
+// DOUBLE, as MySQL does for the statistics aggregates; values under NULL
+// slots are left 0. scratch is reused across batches.
+func asFloats(col arrow.Array, scratch *[]float64) ([]float64, error) {
+	n := col.Len()
+	if col.DataType().ID() == arrow.FLOAT64 {
+		return fixedValues[float64](col), nil
+	}
+	*scratch = growTo((*scratch)[:0], n)
+	xs := (*scratch)[:n]
+	v := validityOf(col)
+	switch col.DataType().ID() {
+	case arrow.INT64:
+		for i, x := range fixedValues[int64](col) {
+			xs[i] = float64(x)
+		}
+	case arrow.UINT64:
+		for i, x := range fixedValues[uint64](col) {
+			xs[i] = float64(x)
+		}
+	case arrow.BOOL:
+		bm, off := boolBits(col)
+		for i := range xs {
+			xs[i] = 0
+			if bitutil.BitIsSet(bm, off+i) {
+				xs[i] = 1
+			}
+		}
+	case arrow.DECIMAL128:
+		scale := int(col.DataType().(*arrow.Decimal128Type).Scale)
+		for i, x := range fixedValues[decimal128.Num](col) {
+			if v.valid(i) {
+				xs[i] = planner.DecimalToFloat(x, scale)
+			}
+		}
+	case arrow.STRING:
+		offs, data := stringParts(col)
+		for i := range xs {
+			xs[i] = 0
+			if v.valid(i) {
+				xs[i] = parseNumberPrefix(data[offs[i]:offs[i+1]])
+			}
+		}
+	default:
+		return nil, fmt.Errorf("internal: statistics kernel got Arrow type %s", col.DataType())
+	}
+	return xs, nil
+}
+
+// varianceAcc implements VAR_POP, VAR_SAMP, STDDEV_POP and STDDEV_SAMP with
+// Welford's recurrence, as MySQL computes them; its state is {count, mean,
+// m2} and partial states combine with Chan's formula.
+type varianceAcc struct {
+	samp, sqrt bool
+	n          []int64
+	mean, m2   []float64
+	scratch    []float64
+}
+
+func newVariance(name string) *varianceAcc {
+	return &varianceAcc{
+		samp: name == "var_samp" || name == "stddev_samp",
+		sqrt: name == "stddev_pop" || name == "stddev_samp",
+	}
+}
+
+func (a *varianceAcc) resize(n int) {
+	a.n = growTo(a.n, n)
+	a.mean = growTo(a.mean, n)
+	a.m2 = growTo(a.m2, n)
+}
+
+func (a *varianceAcc) reset() {
+	a.n, a.mean, a.m2 = a.n[:0], a.mean[:0], a.m2[:0]
+}
+
+func (a *varianceAcc) update(gids []uint32, args []arrow.Array) error {
+	col := args[0]
+	v := validityOf(col)
+	if v.all {
+		return nil
+	}
+	xs, err := asFloats(col, &a.scratch)
+	if err != nil {
+		return err
+	}
+	for i, g := range gids {
+		if v.bm != nil && !bitutil.BitIsSet(v.bm, v.off+i) {
+			continue
+		}
+		x := xs[i]
+		a.n[g]++
+		d := x - a.mean[g]
+		a.mean[g] += d / float64(a.n[g])
+		a.m2[g] += d * (x - a.mean[g])
+	}
+	return nil
+}
+
+func (a *varianceAcc) merge(gids []uint32, states []arrow.Array) error {
+	ns := fixedValues[int64](states[0])
+	means := fixedValues[float64](states[1])
+	m2s := fixedValues[float64](states[2])
+	for i, g := range gids {
+		nb := ns[i]
+		if nb == 0 || !states[0].IsValid(i) {
+			continue
+		}
+		na := a.n[g]
+		if na == 0 {
+			a.n[g], a.mean[g], a.m2[g] = nb, means[i], m2s[i]
+			continue
+		}
+		n := na + nb
+		d := means[i] - a.mean[g]
+		a.mean[g] += d * float64(nb) / float64(n)
+		a.m2[g] += m2s[i] + d*d*float64(na)*float64(nb)/float64(n)
+		a.n[g] = n
+	}
+	return nil
+}
+
+func (a *varianceAcc) states(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
+	return []arrow.Array{
+		buildFixed(mem, arrow.PrimitiveTypes.Int64, a.n[from:to], nil),
+		buildFixed(mem, arrow.PrimitiveTypes.Float64, a.mean[from:to], nil),
+		buildFixed(mem, arrow.PrimitiveTypes.Float64, a.m2[from:to], nil),
+	}, nil
+}
+
+func (a *varianceAcc) result(mem memory.Allocator, from, to int) (arrow.Array, error) {
+	vals := make([]float64, to-from)
+	valid := make([]bool, to-from)
+	for g := from; g < to; g++ {
+		n := a.n[g]
+		if n == 0 || a.samp && n == 1 {
+			continue
+		}
+		div := float64(n)
+		if a.samp {
+			div--
+		}
+		r := a.m2[g] / div
+		if a.sqrt {
+			r = math.Sqrt(r)
+		}
+		vals[g-from], valid[g-from] = r, true
+	}
+	return buildFixed(mem, arrow.PrimitiveTypes.Float64, vals, valid), nil
+}
+
+// bitAcc implements BIT_AND, BIT_OR and BIT_XOR over 64-bit unsigned
+// values: signed integers by their two's complement bits, DOUBLE and
+// DECIMAL rounded to an integer first, strings by their leading integer.
+type bitAcc struct {
+	op      byte // '&', '|', '^'
+	vals    []uint64
+	scratch []uint64
+}
+
+func newBits(name string) *bitAcc {
+	switch name {
+	case "bit_and":
+		return &bitAcc{op: '&'}
+	case "bit_or":
+		return &bitAcc{op: '|'}
+	}
+	return &bitAcc{op: '^'}
+}
+
+func (a *bitAcc) resize(n int) {
+	old := len(a.vals)
+	a.vals = growTo(a.vals, n)
+	if a.op == '&' {
+		for g := old; g < len(a.vals); g++ {
+			a.vals[g] = math.MaxUint64
+		}
+	}
+}
+
+func (a *bitAcc) reset() { a.vals = a.vals[:0] }
+
+func (a *bitAcc) asUints(col arrow.Array) ([]uint64, error) {
+	n := col.Len()
+	if col.DataType().ID() == arrow.UINT64 {
+		return fixedValues[uint64](col), nil
+	}
+	a.scratch = growTo(a.scratch[:0], n)
+	xs := a.scratch[:n]
+	v := validityOf(col)
+	switch col.DataType().ID() {
+	case arrow.INT64:
+		for i, x := range fixedValues[int64](col) {
+			xs[i] = uint64(x)
+		}
+	case arrow.BOOL:
+		bm, off := boolBits(col)
+		for i := range xs {
+			xs[i] = 0
+			if bitutil.BitIsSet(bm, off+i) {
+				xs[i] = 1
+			}
+		}
+	case arrow.FLOAT64:
+		for i, x := range fixedValues[float64](col) {
+			xs[i] = floatBits(x)
+		}
+	case arrow.DECIMAL128:
+		scale := int(col.DataType().(*arrow.Decimal128Type).Scale)
+		for i, x := range fixedValues[decimal128.Num](col) {
+			if v.valid(i) {
+				u, _ := planner.CastValue(planner.DecValue(x), planner.Decimal(planner.MaxDecimalPrecision, scale), planner.Uint)
+				xs[i] = u.U
+			}
+		}
+	case arrow.STRING:
+		offs, data := stringParts(col)
+		for i := range xs {
+			xs[i] = 0
+			if v.valid(i) {
+				n, _ := planner.ParseIntPrefix(string(data[offs[i]:offs[i+1]]))
+				xs[i] = uint64(n)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("internal: BIT kernel got Arrow type %s", col.DataType())
+	}
+	return xs, nil
+}
+
+// floatBits converts a DOUBLE as MySQL's BIT_* do (rint, then the 64-bit
+// pattern of the integer, clamped to the unsigned range).
+func floatBits(x float64) uint64 {
+	x = math.RoundToEven(x)
+	switch {
+	case math.IsNaN(x):
+		return 0
+	case x >= 1<<64:
+		return math.MaxUint64
+	case x >= 1<<63:
+		return uint64(x)
+	case x < -(1 << 63):
+		return 1 << 63
+	}
+	return uint64(int64(x))
+}
+
+func (a *bitAcc) update(gids []uint32, args []arrow.Array) error {
+	col := args[0]
+	v := validityOf(col)
+	if v.all {
+		return nil
+	}
+	xs, err := a.asUints(col)
+	if err != nil {
+		return err
+	}
+	a.fold(gids, xs, v)
+	return nil
+}
+
+func (a *bitAcc) fold(gids []uint32, xs []uint64, v validity) {
+	vals := a.vals
+	for i, g := range gids {
+		if v.bm != nil && !bitutil.BitIsSet(v.bm, v.off+i) {
+			continue
+		}
+		switch a.op {
+		case '&':
+			vals[g] &= xs[i]
+		case '|':
+			vals[g] |= xs[i]
+		default:
+			vals[g] ^= xs[i]
+		}
+	}
+}
+
+func (a *bitAcc) merge(gids []uint32, states []arrow.Array) error {
+	a.fold(gids, fixedValues[uint64](states[0]), validityOf(states[0]))
+	return nil
+}
+
+func (a *bitAcc) states(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
+	r, err := a.result(mem, from, to)
+	return []arrow.Array{r}, err
+}
+
+func (a *bitAcc) result(mem memory.Allocator, from, to int) (arrow.Array, error) {
+	return buildFixed(mem, arrow.PrimitiveTypes.Uint64, a.vals[from:to], nil), nil
+}
+
+// groupConcatAcc implements GROUP_CONCAT. Each group keeps its values as
+// one byte string of length-prefixed entries (uvarint length, bytes), so
+// partial states merge by appending; the result sorts the entries
+// byte-wise and joins them with the separator (planner.Aggregates says
+// why).
+type groupConcatAcc struct {
+	lists [][]byte
+	sep   []byte
+	known bool // sep has been read
+	row   []byte
+}
+
+func (a *groupConcatAcc) resize(n int) { a.lists = growTo(a.lists, n) }
+
+func (a *groupConcatAcc) reset() {
+	clear(a.lists)
+	a.lists = a.lists[:0]
+}
+
+func (a *groupConcatAcc) setSep(col arrow.Array) {
+	if a.known || col.DataType().ID() != arrow.STRING {
+		return
+	}
+	offs, data := stringParts(col)
+	for i := 0; i < col.Len(); i++ {
+		if col.IsValid(i) {
+			a.sep = append(a.sep[:0], data[offs[i]:offs[i+1]]...)
+			a.known = true
+			return
+		}
+	}
+}
+
+func (a *groupConcatAcc) update(gids []uint32, args []arrow.Array) error {
+	vals := args[:len(args)-1]
+	a.setSep(args[len(args)-1])
+	vs := make([]validity, len(vals))
+	for j, c := range vals {
+		if vs[j] = validityOf(c); vs[j].all {
+			return nil
+		}
+	}
+rows:
+	for i, g := range gids {
+		for _, v := range vs {
+			if !v.valid(i) {
+				continue rows
+			}
+		}
+		a.row = a.row[:0]
+		for _, c := range vals {
+			var err error
+			if a.row, err = appendText(a.row, c, i); err != nil {
+				return err
+			}
+		}
+		a.lists[g] = binary.AppendUvarint(a.lists[g], uint64(len(a.row)))
+		a.lists[g] = append(a.lists[g], a.row...)
+	}
+	return nil
+}
+
+// appendText appends row i of col in the text form CONCAT gives it.
+func appendText(dst []byte, col arrow.Array, i int) ([]byte, error) {
+	switch col.DataType().ID() {
+	case arrow.STRING:
+		offs, data := stringParts(col)
+		return append(dst, data[offs[i]:offs[i+1]]...), nil
+	case arrow.INT64:
+		return strconv.AppendInt(dst, fixedValues[int64](col)[i], 10), nil
+	case arrow.UINT64:
+		return strconv.AppendUint(dst, fixedValues[uint64](col)[i], 10), nil
+	case arrow.FLOAT64:
+		return planner.AppendFloat(dst, fixedValues[float64](col)[i]), nil
+	case arrow.DECIMAL128:
+		scale := int(col.DataType().(*arrow.Decimal128Type).Scale)
+		return planner.AppendDecimal(dst, fixedValues[decimal128.Num](col)[i], scale), nil
+	case arrow.BOOL:
+		bm, off := boolBits(col)
+		if bitutil.BitIsSet(bm, off+i) {
+			return append(dst, '1'), nil
+		}
+		return append(dst, '0'), nil
+	case arrow.DATE32:
+		return planner.AppendDate(dst, int64(fixedValues[int32](col)[i])), nil
+	case arrow.TIMESTAMP:
+		return planner.AppendDatetime(dst, fixedValues[int64](col)[i]), nil
+	}
+	return dst, fmt.Errorf("not supported: GROUP_CONCAT of %s", col.DataType())
+}
+
+func (a *groupConcatAcc) merge(gids []uint32, states []arrow.Array) error {
+	a.setSep(states[1])
+	v := validityOf(states[0])
+	if v.all {
+		return nil
+	}
+	offs, data := stringParts(states[0])
+	for i, g := range gids {
+		if v.valid(i) {
+			a.lists[g] = append(a.lists[g], data[offs[i]:offs[i+1]]...)
+		}
+	}
+	return nil
+}
+
+func (a *groupConcatAcc) states(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
+	size := 0
+	for g := from; g < to; g++ {
+		size += len(a.lists[g])
+	}
+	lists, err := newStringBuilder(mem, to-from, size)
+	if err != nil {
+		return nil, err
+	}
+	seps, err := newStringBuilder(mem, to-from, (to-from)*len(a.sep))
+	if err != nil {
+		return nil, err
+	}
+	for g := from; g < to; g++ {
+		lists.append(a.lists[g], len(a.lists[g]) > 0)
+		seps.append(a.sep, a.known)
+	}
+	return []arrow.Array{lists.finish(mem), seps.finish(mem)}, nil
+}
+
+func (a *groupConcatAcc) result(mem memory.Allocator, from, to int) (arrow.Array, error) {
+	out := make([][]byte, to-from)
+	size := 0
+	var entries [][]byte
+	for g := from; g < to; g++ {
+		l := a.lists[g]
+		if len(l) == 0 {
+			continue
+		}
+		entries = entries[:0]
+		for len(l) > 0 {
+			n, k := binary.Uvarint(l)
+			if k <= 0 || uint64(len(l)-k) < n {
+				return nil, fmt.Errorf("internal: GROUP_CONCAT state is corrupt")
+			}
+			entries = append(entries, l[k:k+int(n)])
+			l = l[k+int(n):]
+		}
+		slices.SortFunc(entries, bytes.Compare)
+		s := bytes.Join(entries, a.sep)
+		if len(s) > planner.GroupConcatMaxLen {
+			// Cut as MySQL does, without splitting a UTF-8 character.
+			s = s[:planner.GroupConcatMaxLen]
+			for k := 0; k < utf8.UTFMax && len(s) > 0; k++ {
+				if r, w := utf8.DecodeLastRune(s); r != utf8.RuneError || w != 1 {
+					break
+				}
+				s = s[:len(s)-1]
+			}
+		}
+		out[g-from] = s
+		size += len(s)
+	}
+	b, err := newStringBuilder(mem, to-from, size)
+	if err != nil {
+		return nil, err
+	}
+	for g := from; g < to; g++ {
+		b.append(out[g-from], len(a.lists[g]) > 0)
+	}
+	return b.finish(mem), nil
+}
