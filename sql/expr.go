@@ -460,6 +460,10 @@ func (x *exprBinder) funcCall(e *ast.FuncCallExpr) (*planner.Expr, error) {
 			}
 		}
 	}
+	if _, isAgg := planner.Aggregates[name]; isAgg && !planner.KnownFunction(name) {
+		// ANY_VALUE and friends reach the binder as plain calls.
+		return x.aggregate(&ast.AggregateFuncExpr{F: name, Args: e.Args})
+	}
 	args := make([]*planner.Expr, len(e.Args))
 	for i, a := range e.Args {
 		if u, ok := a.(*ast.TimeUnitExpr); ok {
