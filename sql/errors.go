@@ -158,3 +158,16 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// asciiLower lowercases ASCII letters only, so that byte offsets into the
+// result are offsets into s (strings.ToLower may change the length of
+// text that is not valid UTF-8).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

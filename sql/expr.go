@@ -64,9 +64,19 @@ type exprBinder struct {
 	// from is the query's input, which decorrelating a subquery extends
 	// (nil where that is not possible).
 	from *fromState
+	depth int
 }
 
+// maxExprDepth bounds expression nesting, so that a machine-made query
+// gets a clear error instead of exhausting the stack.
+const maxExprDepth = 1000
+
 func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
+	x.depth++
+	defer func() { x.depth-- }()
+	if x.depth > maxExprDepth {
+		return nil, x.b.errAt(n, ErrUnsupported, "not supported: expression nested more than %d levels deep", maxExprDepth)
+	}
 	switch e := n.(type) {
 	case *ast.ParenthesesExpr:
 		return x.bind(e.Expr)

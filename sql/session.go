@@ -98,9 +98,9 @@ func (s *Session) onlyFullGroupBy() bool {
 // texts without binding them, so that a caller can bind (and run) one at a
 // time: a statement may depend on what an earlier one created.
 func (s *Session) Parse(src string) ([]string, error) {
-	stmts, _, err := s.parser.ParseSQL(src)
+	stmts, err := s.parse(src)
 	if err != nil {
-		return nil, syntaxError(src, err)
+		return nil, err
 	}
 	out := make([]string, len(stmts))
 	for i, st := range stmts {
@@ -111,15 +111,32 @@ func (s *Session) Parse(src string) ([]string, error) {
 
 // Bind parses and binds exactly one statement.
 func (s *Session) Bind(src string) (Statement, error) {
-	stmts, _, err := s.parser.ParseSQL(src)
+	stmts, err := s.parse(src)
 	if err != nil {
-		return nil, syntaxError(src, err)
+		return nil, err
 	}
 	if len(stmts) != 1 {
 		return nil, &Error{Kind: ErrSyntax, Msg: fmt.Sprintf("expected one statement, got %d", len(stmts))}
 	}
 	b := &binder{s: s, src: src}
 	return b.statement(stmts[0])
+}
+
+// parse runs TiDB's parser; the literal driver it uses panics on a few
+// inputs (decimal literals of more than 81 digits), which become errors.
+func (s *Session) parse(src string) (stmts []ast.StmtNode, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			stmts = nil
+			err = &Error{Kind: ErrSyntax, Msg: "syntax error: a number literal is too long or malformed"}
+			s.parser = parser.New() // its state is unknown after a panic
+		}
+	}()
+	stmts, _, err = s.parser.ParseSQL(src)
+	if err != nil {
+		return nil, syntaxError(src, err)
+	}
+	return stmts, nil
 }
 
 type binder struct {
@@ -144,7 +161,7 @@ func (b *binder) errAt(n ast.Node, kind ErrorKind, format string, args ...any) *
 		} else if c, ok := n.(*ast.ColumnNameExpr); ok && off < len(b.src) {
 			// The parser may point a little before a column's name.
 			name := strings.ToLower(c.Name.Name.O)
-			if i := strings.Index(strings.ToLower(b.src[off:]), name); i >= 0 && i < 8 {
+			if i := strings.Index(asciiLower(b.src[off:]), name); i >= 0 && i < 8 {
 				off += i
 			}
 		}
@@ -158,14 +175,14 @@ func (b *binder) locate(n ast.Node) int {
 	text := restore(n)
 	if j, ok := n.(*ast.Join); ok && j.Right != nil {
 		text = restore(j.Right)
-		if i := strings.Index(strings.ToUpper(b.src), "JOIN"); i >= 0 {
+		if i := strings.Index(asciiLower(b.src), "join"); i >= 0 {
 			return i
 		}
 	}
 	if text == "" {
 		return 0
 	}
-	i := strings.Index(strings.ToLower(b.src), strings.ToLower(text))
+	i := strings.Index(asciiLower(b.src), asciiLower(text))
 	if i < 0 {
 		return 0
 	}
