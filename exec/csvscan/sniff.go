@@ -59,6 +59,9 @@ func Sniff(path string) (Format, error) {
 	if bytes.HasPrefix(data, bom) {
 		off = len(bom)
 	}
+	if off == len(data) {
+		return Format{}, fmt.Errorf("%s: empty file (only a byte-order mark); a CSV file starts with a header line", path)
+	}
 	if data[off] == '\n' || (data[off] == '\r' && off+1 < len(data) && data[off+1] == '\n') {
 		return Format{}, &ParseError{Path: path, Line: 1, Msg: "blank first line; a CSV file starts with a header line naming its columns"}
 	}
