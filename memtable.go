@@ -217,7 +217,12 @@ func (m *memStore) buildRows(ctx context.Context, t *memTable, targets []int, ro
 			if e == nil {
 				e = planner.NullLit(def.Type)
 			}
-			ev, err := expr.Compile(planner.Cast(e, def.Type), one.Schema())
+			ce, err := planner.CastStrict(e, def.Type)
+			if err != nil {
+				release()
+				return nil, fmt.Errorf("column '%s': %w", def.Name, err)
+			}
+			ev, err := expr.Compile(ce, one.Schema())
 			if err != nil {
 				release()
 				return nil, err
@@ -274,7 +279,11 @@ func (m *memStore) conform(ctx context.Context, t *memTable, targets []int, rec 
 		} else {
 			e = planner.NullLit(def.Type)
 		}
-		ev, err := expr.Compile(planner.Cast(e, def.Type), inSchema)
+		ce, err := planner.CastStrict(e, def.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column '%s': %w", def.Name, err)
+		}
+		ev, err := expr.Compile(ce, inSchema)
 		if err != nil {
 			return nil, err
 		}

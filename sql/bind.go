@@ -77,7 +77,7 @@ func (b *binder) selectStmt(sel *ast.SelectStmt) (planner.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs.node = &planner.Filter{Input: fs.node, Cond: cond}
+		fs.node = &planner.Filter{Input: fs.node, Cond: asCondition(cond)}
 	}
 	input = fs.node
 
@@ -407,7 +407,7 @@ func (b *binder) aggregateQuery(sel *ast.SelectStmt, input planner.Node, sc *sco
 	agg.Aggs = aggs.calls
 	var node planner.Node = agg
 	if liftedHaving != nil {
-		node = &planner.Filter{Input: node, Cond: liftedHaving}
+		node = &planner.Filter{Input: node, Cond: asCondition(liftedHaving)}
 	}
 	if sel.Distinct {
 		// SELECT DISTINCT over groups: a second aggregation on the
@@ -599,4 +599,14 @@ func (b *binder) lift(n ast.Node, e *planner.Expr, groups []*planner.Expr, names
 		return &c, nil
 	}
 	return e, nil
+}
+
+// asCondition makes a WHERE/HAVING/ON expression boolean the way MySQL
+// reads it: a number is true when it is not 0, a string when its numeric
+// value is not 0.
+func asCondition(e *planner.Expr) *planner.Expr {
+	if e.Type.Kind == planner.KindBool {
+		return e
+	}
+	return planner.Cast(e, planner.Bool)
 }

@@ -193,6 +193,20 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 			return r, err
 		}
 		return x.call(n, "not", r)
+	case *ast.PatternRegexpExpr:
+		v, err := x.bind(e.Expr)
+		if err != nil {
+			return nil, err
+		}
+		p, err := x.bind(e.Pattern)
+		if err != nil {
+			return nil, err
+		}
+		r, err := x.call(n, "regexp", v, p)
+		if err != nil || !e.Not {
+			return r, err
+		}
+		return x.call(n, "not", r)
 	case *ast.CaseExpr:
 		return x.caseExpr(e)
 	case *ast.FuncCallExpr:
@@ -470,6 +484,33 @@ func (x *exprBinder) funcCall(e *ast.FuncCallExpr) (*planner.Expr, error) {
 			}
 		}
 	}
+	if name == "trim" {
+		for i, a := range e.Args {
+			d, ok := a.(*ast.TrimDirectionExpr)
+			if !ok {
+				continue
+			}
+			fn := map[ast.TrimDirectionType]string{ast.TrimLeading: "ltrim", ast.TrimTrailing: "rtrim"}[d.Direction]
+			if fn == "" {
+				fn = "trim"
+			}
+			var args []*planner.Expr
+			for j, a := range e.Args {
+				if j == i || a == nil {
+					continue
+				}
+				if v, ok := a.(*test_driver.ValueExpr); ok && v.Datum.Kind() == test_driver.KindNull && j > 0 {
+					continue
+				}
+				b, err := x.bind(a)
+				if err != nil {
+					return nil, err
+				}
+				args = append(args, b)
+			}
+			return x.call(e, fn, args...)
+		}
+	}
 	if _, isAgg := planner.Aggregates[name]; isAgg && !planner.KnownFunction(name) {
 		// ANY_VALUE and friends reach the binder as plain calls.
 		return x.aggregate(&ast.AggregateFuncExpr{F: name, Args: e.Args})
@@ -537,6 +578,11 @@ func (x *exprBinder) cast(e *ast.FuncCastExpr) (*planner.Expr, error) {
 		t = planner.Float
 	case mysql.TypeVarString, mysql.TypeString, mysql.TypeVarchar, mysql.TypeBlob:
 		t = planner.String
+		if n := tp.GetFlen(); n > 0 {
+			// CAST(x AS CHAR(n)) keeps the first n characters.
+			c := planner.Cast(arg, t)
+			return x.call(e, "left", c, planner.Lit(planner.Value{I: int64(n)}, planner.Int))
+		}
 	case mysql.TypeDate:
 		t = planner.Date
 	case mysql.TypeDatetime, mysql.TypeTimestamp:

@@ -157,7 +157,7 @@ func (b *binder) join(j *ast.Join) (planner.Node, *scope, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		conds = append(conds, c)
+		conds = append(conds, asCondition(c))
 	}
 	var cond *planner.Expr
 	for _, c := range conds {
