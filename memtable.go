@@ -209,7 +209,7 @@ func (m *memStore) buildRows(ctx context.Context, t *memTable, targets []int, ro
 				p.Release()
 			}
 		}
-		for _, row := range rows {
+		for ri, row := range rows {
 			e := def.Default
 			if i, ok := pos[ci]; ok && row[i] != nil {
 				e = row[i]
@@ -220,7 +220,10 @@ func (m *memStore) buildRows(ctx context.Context, t *memTable, targets []int, ro
 			ce, err := planner.CastStrict(e, def.Type)
 			if err != nil {
 				release()
-				return nil, fmt.Errorf("column '%s': %w", def.Name, err)
+				if (def.Type.Kind == planner.KindInt || def.Type.Kind == planner.KindUint) && e.Type.IsNumeric() {
+					return nil, fmt.Errorf("out of range value for column '%s' %s at row %d", def.Name, def.Declared, ri+1)
+				}
+				return nil, fmt.Errorf("column '%s' at row %d: %w", def.Name, ri+1, err)
 			}
 			ev, err := expr.Compile(ce, one.Schema())
 			if err != nil {
@@ -230,7 +233,10 @@ func (m *memStore) buildRows(ctx context.Context, t *memTable, targets []int, ro
 			a, err := ev.Eval(ctx, one, m.alloc)
 			if err != nil {
 				release()
-				return nil, err
+				if (def.Type.Kind == planner.KindInt || def.Type.Kind == planner.KindUint) && e.Type.IsNumeric() {
+					return nil, fmt.Errorf("out of range value for column '%s' %s at row %d", def.Name, def.Declared, ri+1)
+				}
+				return nil, fmt.Errorf("column '%s' at row %d: %w", def.Name, ri+1, err)
 			}
 			parts = append(parts, a)
 		}
