@@ -33,7 +33,7 @@ const aggPlaceholder = "$agg"
 
 func (c *aggCollector) add(call planner.AggCall) *planner.Expr {
 	for i, a := range c.calls {
-		if a.Func == call.Func && a.Distinct == call.Distinct && exprsEqual(a.Args, call.Args) {
+		if a.Equal(call) {
 			return &planner.Expr{Kind: planner.ExprCall, Name: aggPlaceholder, Index: i, Type: a.Type}
 		}
 	}
@@ -610,7 +610,7 @@ func (x *exprBinder) aggregate(e *ast.AggregateFuncExpr) (*planner.Expr, error) 
 	if !ok || name == "count_star" && e.Distinct {
 		return nil, x.b.unsupported(e, "aggregate "+strings.ToUpper(e.F))
 	}
-	if e.Order != nil {
+	if e.Order != nil && !def.Separator {
 		return nil, x.b.unsupported(e, "ORDER BY inside "+strings.ToUpper(e.F))
 	}
 	inner := &exprBinder{b: x.b, scope: x.scope, where: "aggregate"}
@@ -624,10 +624,29 @@ func (x *exprBinder) aggregate(e *ast.AggregateFuncExpr) (*planner.Expr, error) 
 			args = append(args, v)
 		}
 	}
+	var orderDesc []bool
+	if e.Order != nil && len(args) > 0 {
+		// GROUP_CONCAT(x … ORDER BY k … SEPARATOR s): the keys go just
+		// before the separator, the last argument.
+		sep := args[len(args)-1]
+		args = args[:len(args)-1]
+		for _, by := range e.Order.Items {
+			if pos, ok := by.Expr.(*ast.PositionExpr); ok {
+				return nil, x.b.unsupported(pos, "ordinal in GROUP_CONCAT ORDER BY")
+			}
+			k, err := inner.bind(by.Expr)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, k)
+			orderDesc = append(orderDesc, by.Desc)
+		}
+		args = append(args, sep)
+	}
 	if def.Arity >= 0 && len(args) != def.Arity {
 		return nil, x.b.errAt(e, ErrType, "%s takes %d argument(s), got %d", strings.ToUpper(e.F), def.Arity, len(args))
 	}
-	call := planner.AggCall{Func: name, Args: args, Distinct: e.Distinct}
+	call := planner.AggCall{Func: name, Args: args, Distinct: e.Distinct, OrderDesc: orderDesc}
 	call.Name = call.String()
 	t, err := def.Result(call.ArgTypes())
 	if err != nil {
