@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -105,6 +106,11 @@ type lowering struct {
 type openStage struct {
 	stage *Stage
 	root  *Op
+	// part says how the rows of a reduce stage are partitioned: part[i]
+	// lists the columns of root equal to shuffle key i (nil: not known to
+	// be partitioned). An aggregate whose group keys cover every shuffle key
+	// needs no shuffle of its own.
+	part [][]int
 }
 
 func (l *lowering) newStage(kind StageKind) *Stage {
@@ -121,7 +127,11 @@ func (l *lowering) shuffle(o openStage, keys []int, r int) openStage {
 	red := l.newStage(StageReduce)
 	red.Inputs = []StageInput{{Stage: o.stage.ID}}
 	red.Tasks = r
-	return openStage{stage: red, root: &Op{Kind: OpShuffleRead, Schema: o.root.Schema, From: o.stage.ID}}
+	var part [][]int
+	for _, k := range keys {
+		part = append(part, []int{k})
+	}
+	return openStage{stage: red, root: &Op{Kind: OpShuffleRead, Schema: o.root.Schema, From: o.stage.ID}, part: part}
 }
 
 // close ends the open stage with a partitioning and returns the read of
@@ -165,7 +175,16 @@ func (l *lowering) join(j *Join) (openStage, error) {
 	red.Tasks = r
 	red.Inputs = []StageInput{{Stage: op.Input.From}, {Stage: op.Build.From}}
 	red.Note = "reduce-side join: both inputs partitioned on the join keys"
-	return openStage{stage: red, root: op}, nil
+	nl := len(j.Left.Schema())
+	var part [][]int
+	for i := range lk {
+		eq := []int{lk[i]}
+		if j.Kind == JoinInner {
+			eq = append(eq, nl+rk[i])
+		}
+		part = append(part, eq)
+	}
+	return openStage{stage: red, root: op, part: part}, nil
 }
 
 func joinNote(a, b string) string {
@@ -234,6 +253,7 @@ func (l *lowering) lower(n Node) (openStage, error) {
 			return o, err
 		}
 		o.root = &Op{Kind: OpProject, Input: o.root, Schema: x.Schema(), Exprs: x.Exprs}
+		o.part = projectPart(o.part, x.Exprs)
 		return o, nil
 	case *Aggregate:
 		return l.aggregate(x)
@@ -248,6 +268,7 @@ func (l *lowering) lower(n Node) (openStage, error) {
 			return o, err
 		}
 		o = l.shuffle(o, nil, 1)
+		o.part = nil
 		o.stage.Note = "single partition: " + strings.ToLower(strings.Fields(x.Describe())[0]) + " over all rows"
 		if s, ok := x.(*Sort); ok {
 			o.root = &Op{Kind: OpSort, Input: o.root, Schema: o.root.Schema, Keys: s.Keys}
@@ -284,6 +305,16 @@ func (l *lowering) aggregate(agg *Aggregate) (openStage, error) {
 	pre, preAggs := preProjection(agg)
 	aggSchema := agg.Schema()
 	source := o.root
+	if covered, newPart := groupsCover(o.part, agg.Groups); covered {
+		// The rows are already partitioned by keys the groups include: every
+		// group is whole in one task, so aggregate here, without a shuffle.
+		preOp := &Op{Kind: OpProject, Input: source, Schema: pre.schema, Exprs: pre.exprs}
+		o.root = &Op{Kind: OpAggregate, Mode: AggComplete, Input: preOp, Schema: aggSchema,
+			Groups: columnRefs(pre.schema[:nGroups], 0), Aggs: preAggs}
+		o.part = newPart
+		o.stage.Note = joinNote(o.stage.Note, "aggregate shares the shuffle above: its groups include the partition keys")
+		return o, nil
+	}
 	note := ""
 	var final func(in *Op) *Op
 	switch wc := wordCountOp(agg, source); {
@@ -545,4 +576,43 @@ func order(job *Job, final *Stage) {
 		}
 	}
 	job.Stages = sorted
+}
+
+// projectPart follows a partitioning through a projection.
+func projectPart(part [][]int, exprs []*Expr) [][]int {
+	if part == nil {
+		return nil
+	}
+	out := make([][]int, len(part))
+	for i, eq := range part {
+		for j, e := range exprs {
+			if e.Kind == ExprColumn && slices.Contains(eq, e.Index) {
+				out[i] = append(out[i], j)
+			}
+		}
+		if len(out[i]) == 0 {
+			return nil
+		}
+	}
+	return out
+}
+
+// groupsCover reports whether every partition key is one of the group
+// keys, and the partitioning of the aggregate's output.
+func groupsCover(part [][]int, groups []*Expr) (bool, [][]int) {
+	if len(part) == 0 || len(groups) == 0 {
+		return false, nil
+	}
+	out := make([][]int, len(part))
+	for i, eq := range part {
+		for g, e := range groups {
+			if e.Kind == ExprColumn && slices.Contains(eq, e.Index) {
+				out[i] = append(out[i], g)
+			}
+		}
+		if len(out[i]) == 0 {
+			return false, nil
+		}
+	}
+	return true, out
 }

@@ -262,10 +262,15 @@ func hasAggregate(sel *ast.SelectStmt) bool {
 type aggFinder struct{ found bool }
 
 func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
-	switch n.(type) {
+	switch f := n.(type) {
 	case *ast.AggregateFuncExpr:
 		v.found = true
 		return n, true
+	case *ast.FuncCallExpr:
+		if _, isAgg := planner.Aggregates[f.FnName.L]; isAgg && !planner.KnownFunction(f.FnName.L) {
+			v.found = true
+			return n, true
+		}
 	case *ast.SubqueryExpr:
 		return n, true
 	}

@@ -149,3 +149,17 @@ func TestJoinStrategies(t *testing.T) {
 		t.Errorf("threshold -1 did not plan a reduce-side join:\n%s", rs)
 	}
 }
+
+// TestJoinThenGroupSharesShuffle: grouping by the join key after a
+// reduce-side join needs no second shuffle; grouping by another column does.
+func TestJoinThenGroupSharesShuffle(t *testing.T) {
+	cfg := planner.LowerConfig{Reducers: 2, SplitSize: 1 << 20, BroadcastBytes: -1}
+	shared := planner.Explain(planJob(t, catalogForTests(), "SELECT s, count(*) FROM t JOIN words ON t.s = words.word GROUP BY s", cfg))
+	if !strings.Contains(shared, "aggregate shares the shuffle above") || strings.Count(shared, "Stage ") != 3 {
+		t.Errorf("group by the join key:\n%s", shared)
+	}
+	other := planner.Explain(planJob(t, catalogForTests(), "SELECT a, count(*) FROM t JOIN words ON t.s = words.word GROUP BY a", cfg))
+	if strings.Contains(other, "shares the shuffle") || strings.Count(other, "Stage ") != 4 {
+		t.Errorf("group by another column:\n%s", other)
+	}
+}
