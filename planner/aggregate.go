@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -18,6 +19,9 @@ type AggFunc struct {
 	State func(args []Type) []Type
 	// Arity is the number of arguments (-1: any number >= 1).
 	Arity int
+	// Separator marks an aggregate whose last argument is a separator
+	// string constant (GROUP_CONCAT); it prints as SEPARATOR.
+	Separator bool
 }
 
 // Aggregates is the table of every aggregate quern knows.
@@ -55,13 +59,16 @@ var Aggregates = map[string]*AggFunc{
 	"bit_and": {Name: "bit_and", Arity: 1, Result: bitType, State: bitState},
 	"bit_or":  {Name: "bit_or", Arity: 1, Result: bitType, State: bitState},
 	"bit_xor": {Name: "bit_xor", Arity: 1, Result: bitType, State: bitState},
-	// GROUP_CONCAT(x, …, separator): the binder passes the separator (a
-	// string constant) as the last argument. The state is the group's
-	// values, each length-prefixed, and the separator; the result joins the
-	// values in byte-wise order (MySQL leaves the order unspecified without
-	// ORDER BY; a fixed one makes every pool configuration agree), cut at
-	// group_concat_max_len (1024 bytes) as MySQL's default does.
-	"group_concat": {Name: "group_concat", Arity: -1, Result: groupConcatType,
+	// GROUP_CONCAT(x, …, [order keys, …,] separator): the binder passes
+	// the ORDER BY keys after the values (AggCall.OrderDesc says how many
+	// and their directions) and the separator (a string constant) last. The
+	// state is the group's entries (each an order-preserving encoding of
+	// its keys and its text, length-prefixed) and the separator; the result
+	// joins the texts sorted by key, then byte-wise (MySQL leaves the order
+	// of ties, and of everything without ORDER BY, unspecified; a fixed one
+	// makes every pool configuration agree), cut at group_concat_max_len
+	// (1024 bytes) as MySQL's default does.
+	"group_concat": {Name: "group_concat", Arity: -1, Result: groupConcatType, Separator: true,
 		State: func([]Type) []Type { return []Type{String, String} }},
 }
 
@@ -145,8 +152,12 @@ type AggCall struct {
 	Func     string  `json:"func"`
 	Args     []*Expr `json:"args,omitempty"`
 	Distinct bool    `json:"distinct,omitempty"`
-	Type     Type    `json:"type"` // result type
-	Name     string  `json:"name"` // output column name
+	// OrderDesc is GROUP_CONCAT's ORDER BY: the last len(OrderDesc)
+	// arguments before the separator are sort keys, OrderDesc[i] true for
+	// DESC.
+	OrderDesc []bool `json:"order_desc,omitempty"`
+	Type      Type   `json:"type"` // result type
+	Name      string `json:"name"` // output column name
 }
 
 // StateTypes returns the partial-state column types of the call.
@@ -172,11 +183,39 @@ func (a AggCall) String() string {
 	if a.Distinct {
 		s = "DISTINCT "
 	}
-	for i, e := range a.Args {
-		if i > 0 {
+	args := a.Args
+	var sep *Expr
+	if f := Aggregates[a.Func]; f != nil && f.Separator && len(args) > 0 {
+		args, sep = args[:len(args)-1], args[len(args)-1]
+	}
+	nv := len(args) - len(a.OrderDesc)
+	for i, e := range args {
+		switch {
+		case i == nv:
+			s += " ORDER BY "
+		case i > 0:
 			s += ", "
 		}
 		s += e.String()
+		if i >= nv && a.OrderDesc[i-nv] {
+			s += " DESC"
+		}
+	}
+	if sep != nil {
+		s += " SEPARATOR " + sep.String()
 	}
 	return fmt.Sprintf("%s(%s)", upper(a.Func), s)
+}
+
+// Equal reports whether two calls compute the same aggregate.
+func (a AggCall) Equal(b AggCall) bool {
+	if a.Func != b.Func || a.Distinct != b.Distinct || len(a.Args) != len(b.Args) || !slices.Equal(a.OrderDesc, b.OrderDesc) {
+		return false
+	}
+	for i := range a.Args {
+		if !a.Args[i].Equal(b.Args[i]) {
+			return false
+		}
+	}
+	return true
 }

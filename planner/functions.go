@@ -1197,6 +1197,33 @@ func resolveDateAdd(c *call) (*Expr, error) {
 	if !ok {
 		return nil, &unsupportedError{what: "INTERVAL unit " + strings.ToUpper(unit)}
 	}
+	if unit == "second" {
+		switch amount.Type.Kind {
+		case KindDecimal, KindFloat, KindString:
+			// A fractional number of seconds keeps its fraction
+			// (INTERVAL 1.5 SECOND), where other units round to whole ones.
+			secs := Cast(amount, Decimal(MaxDecimalPrecision-6, 6))
+			var us *Expr
+			switch {
+			case secs.Kind == ExprLiteral && secs.Value.Null:
+				us = NullLit(Int)
+			case secs.Kind == ExprLiteral:
+				// The unscaled DECIMAL(…, 6) is the number of microseconds.
+				b := secs.Value.Dec().BigInt()
+				if !b.IsInt64() {
+					return nil, c.errorf("INTERVAL value %s out of range", FormatLiteral(amount.Value, amount.Type))
+				}
+				us = Lit(Value{I: b.Int64()}, Int)
+			default:
+				var err error
+				if us, err = ResolveCall("*", []*Expr{secs, Lit(Value{I: 1_000_000}, Int)}); err != nil {
+					return nil, err
+				}
+			}
+			c = &call{name: c.name, args: []*Expr{c.args[0], us, Lit(Value{S: "microsecond"}, String)}}
+			unit = "microsecond"
+		}
+	}
 	d := c.args[0]
 	switch d.Type.Kind {
 	case KindDate:

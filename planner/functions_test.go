@@ -153,6 +153,24 @@ func TestResolveTypes(t *testing.T) {
 		{func(t *testing.T) *Expr { return rc(t, "date_sub", cDate, lInt(1), lStr("HOUR")) }, Datetime, "DATE_SUB(CAST(d AS DATETIME), 1, 'hour')"},
 		{func(t *testing.T) *Expr { return rc(t, "date_add", lStr("1998-12-01"), lInt(-90), lStr("day")) }, Date, "DATE_ADD(DATE '1998-12-01', -90, 'day')"},
 		{func(t *testing.T) *Expr { return rc(t, "date_format", cDate, lStr("%Y")) }, String, "DATE_FORMAT(CAST(d AS DATETIME), '%Y')"},
+		// Composite and fractional INTERVALs fold into one simple unit.
+		{func(t *testing.T) *Expr { return rc(t, "date_add", cDate, lStr("1 2"), lStr("day_hour")) }, Datetime, "DATE_ADD(CAST(d AS DATETIME), 93600000000, 'microsecond')"},
+		{func(t *testing.T) *Expr { return rc(t, "date_sub", cDate, lStr("1-2"), lStr("year_month")) }, Date, "DATE_SUB(d, 14, 'month')"},
+		{func(t *testing.T) *Expr { return rc(t, "date_add", cTs, lNull(), lStr("hour_minute")) }, Datetime, "NULL"},
+		{func(t *testing.T) *Expr { return rc(t, "date_add", cTs, lDec("1.5"), lStr("second")) }, Datetime, "DATE_ADD(ts, 1500000, 'microsecond')"},
+		{func(t *testing.T) *Expr { return rc(t, "date_add", cTs, cDec, lStr("second")) }, Datetime,
+			"DATE_ADD(ts, CAST((CAST(p AS DECIMAL(32,6)) * 1000000) AS BIGINT), 'microsecond')"},
+		{func(t *testing.T) *Expr { return rc(t, "date_add", cDate, lDec("1.5"), lStr("day")) }, Date, "DATE_ADD(d, 2, 'day')"},
+		// EXTRACT(unit FROM d) binds as extract('unit', d).
+		{func(t *testing.T) *Expr { return rc(t, "extract", lStr("YEAR_MONTH"), cDate) }, Int, "EXTRACT(d, 'year_month')"},
+		{func(t *testing.T) *Expr { return rc(t, "extract", lStr("day_minute"), cDate) }, Int, "EXTRACT(CAST(d AS DATETIME), 'day_minute')"},
+		{func(t *testing.T) *Expr { return rc(t, "extract", lStr("hour"), lNull()) }, Int, "NULL"},
+		// STR_TO_DATE is DATE or DATETIME by its format.
+		{func(t *testing.T) *Expr { return rc(t, "str_to_date", cStr, lStr("%d/%m/%Y")) }, Date, "STR_TO_DATE(s, '%d/%m/%Y')"},
+		{func(t *testing.T) *Expr { return rc(t, "str_to_date", cStr, lStr("%Y-%m-%d %H")) }, Datetime, "STR_TO_DATE(s, '%Y-%m-%d %H')"},
+		{func(t *testing.T) *Expr { return rc(t, "str_to_date", cStr, lStr("no specifiers")) }, Date, "STR_TO_DATE(s, 'no specifiers')"},
+		{func(t *testing.T) *Expr { return rc(t, "str_to_date", cStr, cStr) }, Datetime, "STR_TO_DATE(s, s)"},
+		{func(t *testing.T) *Expr { return rc(t, "convert", cInt, lStr("utf8mb4")) }, String, "CAST(a AS VARCHAR)"},
 	} {
 		e := c.e(t)
 		if e.Type != c.typ || e.String() != c.text {
@@ -178,6 +196,12 @@ func TestResolveErrors(t *testing.T) {
 		{"like", []*Expr{cStr, lStr("a"), cStr}, "ESCAPE must be a constant string of at most one character in LIKE(s, 'a', s)", false},
 		{"date_add", []*Expr{cDate, lInt(1), lStr("fortnight")}, "not supported: INTERVAL unit FORTNIGHT", true},
 		{"date_add", []*Expr{cDate, lInt(1), cStr}, "the INTERVAL unit must be a keyword", false},
+		{"date_add", []*Expr{cDate, cStr, lStr("day_hour")}, "not supported: a non-constant INTERVAL of unit DAY_HOUR", true},
+		{"date_add", []*Expr{cDate, lStr("99999999999999999999 1"), lStr("day_hour")}, "INTERVAL value '99999999999999999999 1' out of range", false},
+		{"extract", []*Expr{lStr("fortnight"), cDate}, "not supported: EXTRACT unit FORTNIGHT", true},
+		{"extract", []*Expr{cStr, cDate}, "the EXTRACT unit must be a keyword", false},
+		{"str_to_date", []*Expr{cStr, lStr("%H:%i")}, "not supported: STR_TO_DATE with only time specifiers", true},
+		{"convert", []*Expr{cStr, lStr("latin1")}, "not supported: CONVERT to character set latin1", true},
 	} {
 		_, err := ResolveCall(c.name, c.args)
 		if c.want == "" {
@@ -350,5 +374,31 @@ func TestFunctionNames(t *testing.T) {
 	}
 	if !slices.IsSorted(names) {
 		t.Error("names are not sorted")
+	}
+}
+
+func TestParseCompositeInterval(t *testing.T) {
+	for _, c := range []struct {
+		s, unit string
+		want    int64
+		ok      bool
+	}{
+		{"1:1", "minute_second", 61_000_000, true},
+		{"1 1:1:1", "day_second", 90_061_000_000, true},
+		{"-1 10", "day_hour", -(86_400_000_000 + 36_000_000_000), true},
+		{"1.999999", "second_microsecond", 1_999_999, true},
+		{"1.5", "second_microsecond", 1_500_000, true},
+		{"1:10", "hour_second", 70_000_000, true}, // too short: the rightmost fields
+		{"  2-3", "year_month", 27, true},
+		{"5", "year_month", 5, true},
+		{"1 2 3", "day_hour", 86_400_000_000 + 7_200_000_000, true}, // extra numbers are ignored
+		{"", "day_hour", 0, true},
+		{"99999999999999999999", "day_hour", 0, false},
+		{"1", "day", 0, false}, // not a composite unit
+	} {
+		got, ok := ParseCompositeInterval(c.s, c.unit)
+		if ok != c.ok || (ok && got != c.want) {
+			t.Errorf("ParseCompositeInterval(%q, %s) = %d, %v; want %d, %v", c.s, c.unit, got, ok, c.want, c.ok)
+		}
 	}
 }

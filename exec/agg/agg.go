@@ -189,7 +189,7 @@ func (o *operator) initAgg(a Agg, in *arrow.Schema) (*aggState, []arrow.Field, e
 		return nil, nil, fmt.Errorf("not supported: DISTINCT aggregate in %s mode (plan it in complete mode over rows shuffled on the group key)", mode)
 	}
 	st := &aggState{}
-	newAcc := func() (accumulator, error) { return k.newAcc(argTypes, result) }
+	newAcc := func() (accumulator, error) { return k.build(a.Call, argTypes, result) }
 	if st.acc, err = newAcc(); err != nil {
 		return nil, nil, err
 	}
@@ -447,10 +447,14 @@ func (o *operator) convert(in arrow.Record) (arrow.Record, error) {
 
 // dropTable lets the hash table and states go once they are emitted.
 func (o *operator) dropTable() {
+	o.keys.free()
 	o.keys = &noKeys{}
 	for _, a := range o.aggs {
 		a.acc = nil
-		a.distinct = nil
+		if a.distinct != nil {
+			a.distinct.t.free()
+			a.distinct = nil
+		}
 	}
 }
 

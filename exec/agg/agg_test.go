@@ -375,14 +375,22 @@ func TestEveryTypeRandom(t *testing.T) {
 	}
 }
 
+// TestManyGroups reaches tables big enough to grow many times and to take
+// the prefetching probe paths, with NULL keys among them.
 func TestManyGroups(t *testing.T) {
-	const n = 10000
+	const n = 40000
 	k := make([]any, n)
 	s := make([]any, n)
 	x := make([]any, n)
 	for i := range k {
-		k[i] = int64(i * 7 % 9001)
-		s[i] = fmt.Sprintf("key-%d", i%5003)
+		k[i] = int64(i * 7 % 25013)
+		if i%97 == 0 {
+			k[i] = nil
+		}
+		s[i] = fmt.Sprintf("key-%d", i%20011)
+		if i%89 == 0 {
+			s[i] = nil
+		}
 		x[i] = int64(i)
 	}
 	cols := []column{{"k", planner.Int, k}, {"s", planner.String, s}, {"x", planner.Int, x}}

@@ -40,6 +40,18 @@ type kernel struct {
 	// newAcc returns the accumulator for a call with these argument types and
 	// result type (both already validated against planner.Aggregates).
 	newAcc func(args []planner.Type, result planner.Type) (accumulator, error)
+	// newCallAcc, when set, replaces newAcc for aggregates whose
+	// accumulator depends on more of the call than its types
+	// (GROUP_CONCAT's ORDER BY directions).
+	newCallAcc func(call planner.AggCall, args []planner.Type) (accumulator, error)
+}
+
+// build returns a new accumulator for call.
+func (k kernel) build(call planner.AggCall, args []planner.Type, result planner.Type) (accumulator, error) {
+	if k.newCallAcc != nil {
+		return k.newCallAcc(call, args)
+	}
+	return k.newAcc(args, result)
 }
 
 // kernels is the one place that tells aggregates apart by name; the planner
@@ -75,7 +87,7 @@ var kernels = map[string]kernel{
 	"bit_and":      {newAcc: bitKernel("bit_and")},
 	"bit_or":       {newAcc: bitKernel("bit_or")},
 	"bit_xor":      {newAcc: bitKernel("bit_xor")},
-	"group_concat": {newAcc: func([]planner.Type, planner.Type) (accumulator, error) { return &groupConcatAcc{}, nil }},
+	"group_concat": {newCallAcc: newGroupConcat},
 }
 
 func varianceKernel(name string) func([]planner.Type, planner.Type) (accumulator, error) {

@@ -22,6 +22,8 @@ type groupKeys interface {
 	groups() int
 	// emit builds the key columns of groups [from, to).
 	emit(mem memory.Allocator, from, to int) ([]arrow.Array, error)
+	// free gives back the table's memory; nothing may be called after it.
+	free()
 }
 
 // newGroupKeys picks the table for the key types: none, one integer-like key
@@ -70,12 +72,15 @@ func (k *noKeys) groups() int {
 
 func (k *noKeys) emit(memory.Allocator, int, int) ([]arrow.Array, error) { return nil, nil }
 
+func (k *noKeys) free() {}
+
 // intKeys groups by one key whose values fit in 64 bits.
 type intKeys struct {
 	dt      arrow.DataType
 	t       *intTable
 	nullG   int64 // group of NULL, or -1
 	scratch []uint64
+	hs      []uint64 // the batch's hashes, for a big table
 }
 
 func (k *intKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
@@ -86,17 +91,31 @@ func (k *intKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
 	}
 	s := k.scratch[:n]
 	toUint64(col, s)
-	if v.bm == nil {
+	// A table past the caches makes each probe a miss: hash the batch
+	// first and prefetch a block ahead. A small one needs none of that.
+	if len(k.t.slots) <= 1<<14 {
 		for i, x := range s {
-			gids[i] = k.t.find(x)
+			if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
+				gids[i] = k.t.find(x)
+			} else {
+				gids[i] = k.null()
+			}
 		}
 		return
 	}
+	k.hs = growTo(k.hs[:0], n)
+	hs := k.hs[:n]
 	for i, x := range s {
-		if bitutil.BitIsSet(v.bm, v.off+i) {
-			gids[i] = k.t.find(x)
-		} else {
-			gids[i] = k.null()
+		hs[i] = hashInt(x)
+	}
+	for lo := 0; lo < n; lo += prefetchBlock {
+		k.t.prefetchNext(hs, lo)
+		for i := lo; i < min(lo+prefetchBlock, n); i++ {
+			if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
+				gids[i] = k.t.findHashed(s[i], hs[i])
+			} else {
+				gids[i] = k.null()
+			}
 		}
 	}
 }
@@ -109,6 +128,8 @@ func (k *intKeys) null() uint32 {
 }
 
 func (k *intKeys) groups() int { return len(k.t.keys) }
+
+func (k *intKeys) free() { k.t.free() }
 
 func (k *intKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
 	var valid []bool
@@ -183,19 +204,27 @@ func fromUint64(mem memory.Allocator, dt arrow.DataType, keys []uint64, valid []
 type stringKeys struct {
 	t     *bytesTable
 	nullG int64
+	hs    []uint64 // the batch's hashes
 }
 
 func (k *stringKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
 	col := cols[0]
 	v := validityOf(col)
 	offs, data := stringParts(col)
-	for i := 0; i < n; i++ {
-		if v.bm != nil && !bitutil.BitIsSet(v.bm, v.off+i) {
-			gids[i] = k.null()
-			continue
+	k.hs = growTo(k.hs[:0], n)
+	hs := k.hs[:n]
+	for i := range hs {
+		hs[i] = hashBytes(data[offs[i]:offs[i+1]]) // a NULL's (empty) bytes: never probed
+	}
+	for lo := 0; lo < n; lo += prefetchBlock {
+		k.t.prefetchNext(hs, lo)
+		for i := lo; i < min(lo+prefetchBlock, n); i++ {
+			if v.bm != nil && !bitutil.BitIsSet(v.bm, v.off+i) {
+				gids[i] = k.null()
+				continue
+			}
+			gids[i], _ = k.t.find(hs[i], data[offs[i]:offs[i+1]])
 		}
-		key := data[offs[i]:offs[i+1]]
-		gids[i], _ = k.t.find(hashBytes(key), key)
 	}
 }
 
@@ -208,8 +237,10 @@ func (k *stringKeys) null() uint32 {
 
 func (k *stringKeys) groups() int { return k.t.groups() }
 
+func (k *stringKeys) free() { k.t.free() }
+
 func (k *stringKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
-	b, err := newStringBuilder(mem, to-from, k.t.offs[to]-k.t.offs[from])
+	b, err := newStringBuilder(mem, to-from, k.t.keyBytes(from, to))
 	if err != nil {
 		return nil, err
 	}
@@ -223,17 +254,27 @@ func (k *stringKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, er
 type packedKeys struct {
 	enc *rowEncoder
 	t   *bytesTable
+	hs  []uint64 // the batch's hashes
 }
 
 func (k *packedKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
 	k.enc.encode(cols, n, nil)
-	for i := 0; i < n; i++ {
-		key := k.enc.row(i)
-		gids[i], _ = k.t.find(hashBytes(key), key)
+	k.hs = growTo(k.hs[:0], n)
+	hs := k.hs[:n]
+	for i := range hs {
+		hs[i] = hashBytes(k.enc.row(i))
+	}
+	for lo := 0; lo < n; lo += prefetchBlock {
+		k.t.prefetchNext(hs, lo)
+		for i := lo; i < min(lo+prefetchBlock, n); i++ {
+			gids[i], _ = k.t.find(hs[i], k.enc.row(i))
+		}
 	}
 }
 
 func (k *packedKeys) groups() int { return k.t.groups() }
+
+func (k *packedKeys) free() { k.t.free() }
 
 func (k *packedKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
 	return k.enc.decode(mem, k.t, from, to)
@@ -446,19 +487,15 @@ func (e *rowEncoder) encode(cols []arrow.Array, n int, prefix []uint32) {
 // decode unpacks groups [from, to) of t back into one column per part.
 func (e *rowEncoder) decode(mem memory.Allocator, t *bytesTable, from, to int) ([]arrow.Array, error) {
 	n := to - from
+	// Each group's key is read in place: rows[i] is its key, cur[i] where
+	// its next part starts.
+	rows := make([][]byte, n)
 	cur := make([]int, n)
-	maskAt := make([]int, n)
-	for i := range cur {
-		start := 0
-		if t.width > 0 {
-			start = (from + i) * t.width
-		} else {
-			start = t.offs[from+i]
-		}
-		maskAt[i] = start + e.prefix
-		cur[i] = maskAt[i] + e.mask
+	for i := range rows {
+		rows[i] = t.key(from + i)
+		cur[i] = e.prefix + e.mask
 	}
-	arena := t.arena
+	maskAt := e.prefix
 	out := make([]arrow.Array, 0, len(e.parts))
 	fail := func(err error) ([]arrow.Array, error) {
 		for _, a := range out {
@@ -469,7 +506,7 @@ func (e *rowEncoder) decode(mem memory.Allocator, t *bytesTable, from, to int) (
 	valid := make([]bool, n)
 	for c, p := range e.parts {
 		for i := range valid {
-			valid[i] = arena[maskAt[i]+c/8]&(1<<(c%8)) == 0
+			valid[i] = rows[i][maskAt+c/8]&(1<<(c%8)) == 0
 		}
 		switch p.dt.ID() {
 		case arrow.NULL:
@@ -477,43 +514,43 @@ func (e *rowEncoder) decode(mem memory.Allocator, t *bytesTable, from, to int) (
 		case arrow.BOOL:
 			vals := make([]bool, n)
 			for i, at := range cur {
-				vals[i] = arena[at] != 0
+				vals[i] = rows[i][at] != 0
 				cur[i] = at + 1
 			}
 			out = append(out, buildBool(mem, vals, valid))
 		case arrow.DATE32:
 			vals := make([]uint32, n)
 			for i, at := range cur {
-				vals[i] = binary.LittleEndian.Uint32(arena[at:])
+				vals[i] = binary.LittleEndian.Uint32(rows[i][at:])
 				cur[i] = at + 4
 			}
 			out = append(out, buildFixed(mem, p.dt, vals, valid))
 		case arrow.INT64, arrow.UINT64, arrow.TIMESTAMP, arrow.FLOAT64:
 			vals := make([]uint64, n)
 			for i, at := range cur {
-				vals[i] = binary.LittleEndian.Uint64(arena[at:])
+				vals[i] = binary.LittleEndian.Uint64(rows[i][at:])
 				cur[i] = at + 8
 			}
 			out = append(out, buildFixed(mem, p.dt, vals, valid))
 		case arrow.DECIMAL128:
 			vals := make([]decimal128.Num, n)
 			for i, at := range cur {
-				vals[i] = decimal128.New(int64(binary.LittleEndian.Uint64(arena[at+8:])), binary.LittleEndian.Uint64(arena[at:]))
+				vals[i] = decimal128.New(int64(binary.LittleEndian.Uint64(rows[i][at+8:])), binary.LittleEndian.Uint64(rows[i][at:]))
 				cur[i] = at + 16
 			}
 			out = append(out, buildFixed(mem, p.dt, vals, valid))
 		case arrow.STRING:
 			total := 0
-			for _, at := range cur {
-				total += int(binary.LittleEndian.Uint32(arena[at:]))
+			for i, at := range cur {
+				total += int(binary.LittleEndian.Uint32(rows[i][at:]))
 			}
 			b, err := newStringBuilder(mem, n, total)
 			if err != nil {
 				return fail(err)
 			}
 			for i, at := range cur {
-				l := int(binary.LittleEndian.Uint32(arena[at:]))
-				b.append(arena[at+4:at+4+l], valid[i])
+				l := int(binary.LittleEndian.Uint32(rows[i][at:]))
+				b.append(rows[i][at+4:at+4+l], valid[i])
 				cur[i] = at + 4 + l
 			}
 			out = append(out, b.finish(mem))

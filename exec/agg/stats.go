@@ -311,16 +311,26 @@ func (a *bitAcc) result(mem memory.Allocator, from, to int) (arrow.Array, error)
 	return buildFixed(mem, arrow.PrimitiveTypes.Uint64, a.vals[from:to], nil), nil
 }
 
-// groupConcatAcc implements GROUP_CONCAT. Each group keeps its values as
-// one byte string of length-prefixed entries (uvarint length, bytes), so
-// partial states merge by appending; the result sorts the entries
-// byte-wise and joins them with the separator (planner.Aggregates says
-// why).
+// groupConcatAcc implements GROUP_CONCAT. Each group keeps its entries as
+// one byte string of length-prefixed (sort key, text) pairs, so partial
+// states merge by appending; the result sorts the entries by key, then by
+// text (byte-wise), and joins the texts with the separator (planner.Aggregates
+// says why). The sort key is an order-preserving encoding of the ORDER BY
+// values, empty without ORDER BY.
 type groupConcatAcc struct {
+	desc  []bool // per ORDER BY key
 	lists [][]byte
 	sep   []byte
 	known bool // sep has been read
+	key   []byte
 	row   []byte
+}
+
+func newGroupConcat(call planner.AggCall, args []planner.Type) (accumulator, error) {
+	if len(args) < 2+len(call.OrderDesc) {
+		return nil, fmt.Errorf("internal: GROUP_CONCAT with %d arguments for %d ORDER BY keys", len(args), len(call.OrderDesc))
+	}
+	return &groupConcatAcc{desc: call.OrderDesc}, nil
 }
 
 func (a *groupConcatAcc) resize(n int) { a.lists = growTo(a.lists, n) }
@@ -345,12 +355,13 @@ func (a *groupConcatAcc) setSep(col arrow.Array) {
 }
 
 func (a *groupConcatAcc) update(gids []uint32, args []arrow.Array) error {
-	vals := args[:len(args)-1]
 	a.setSep(args[len(args)-1])
-	vs := make([]validity, len(vals))
+	nv := len(args) - 1 - len(a.desc)
+	vals, keys := args[:nv], args[nv:len(args)-1]
+	vs := make([]validity, nv)
 	for j, c := range vals {
 		if vs[j] = validityOf(c); vs[j].all {
-			return nil
+			return nil // a NULL value skips the row
 		}
 	}
 rows:
@@ -360,6 +371,13 @@ rows:
 				continue rows
 			}
 		}
+		a.key = a.key[:0]
+		for j, c := range keys {
+			var err error
+			if a.key, err = appendSortKey(a.key, c, i, a.desc[j]); err != nil {
+				return err
+			}
+		}
 		a.row = a.row[:0]
 		for _, c := range vals {
 			var err error
@@ -367,10 +385,75 @@ rows:
 				return err
 			}
 		}
-		a.lists[g] = binary.AppendUvarint(a.lists[g], uint64(len(a.row)))
-		a.lists[g] = append(a.lists[g], a.row...)
+		l := binary.AppendUvarint(a.lists[g], uint64(len(a.key)))
+		l = append(l, a.key...)
+		l = binary.AppendUvarint(l, uint64(len(a.row)))
+		a.lists[g] = append(l, a.row...)
 	}
 	return nil
+}
+
+// appendSortKey appends an encoding of row i of col whose byte order is
+// the value order (NULL first), inverted for DESC. Strings escape 0x00 as
+// 0x00 0xff and end with 0x00 0x00, so a key that is a prefix of another
+// sorts first and the next key's bytes never interfere.
+func appendSortKey(dst []byte, col arrow.Array, i int, desc bool) ([]byte, error) {
+	start := len(dst)
+	if !col.IsValid(i) {
+		dst = append(dst, 0)
+	} else {
+		dst = append(dst, 1)
+		switch col.DataType().ID() {
+		case arrow.INT64:
+			dst = binary.BigEndian.AppendUint64(dst, uint64(fixedValues[int64](col)[i])^1<<63)
+		case arrow.TIMESTAMP:
+			dst = binary.BigEndian.AppendUint64(dst, uint64(fixedValues[int64](col)[i])^1<<63)
+		case arrow.DATE32:
+			dst = binary.BigEndian.AppendUint32(dst, uint32(fixedValues[int32](col)[i])^1<<31)
+		case arrow.UINT64:
+			dst = binary.BigEndian.AppendUint64(dst, fixedValues[uint64](col)[i])
+		case arrow.FLOAT64:
+			f := fixedValues[float64](col)[i]
+			if f == 0 {
+				f = 0 // -0 sorts as 0
+			}
+			b := math.Float64bits(f)
+			if f < 0 {
+				b = ^b
+			} else {
+				b ^= 1 << 63
+			}
+			dst = binary.BigEndian.AppendUint64(dst, b)
+		case arrow.DECIMAL128:
+			n := fixedValues[decimal128.Num](col)[i]
+			dst = binary.BigEndian.AppendUint64(dst, uint64(n.HighBits())^1<<63)
+			dst = binary.BigEndian.AppendUint64(dst, n.LowBits())
+		case arrow.BOOL:
+			bm, off := boolBits(col)
+			if bitutil.BitIsSet(bm, off+i) {
+				dst = append(dst, 1)
+			} else {
+				dst = append(dst, 0)
+			}
+		case arrow.STRING:
+			offs, data := stringParts(col)
+			for _, c := range data[offs[i]:offs[i+1]] {
+				dst = append(dst, c)
+				if c == 0 {
+					dst = append(dst, 0xff)
+				}
+			}
+			dst = append(dst, 0, 0)
+		default:
+			return dst, fmt.Errorf("not supported: GROUP_CONCAT … ORDER BY a value of %s", col.DataType())
+		}
+	}
+	if desc {
+		for k := start; k < len(dst); k++ {
+			dst[k] = ^dst[k]
+		}
+	}
+	return dst, nil
 }
 
 // appendText appends row i of col in the text form CONCAT gives it.
@@ -440,7 +523,16 @@ func (a *groupConcatAcc) states(mem memory.Allocator, from, to int) ([]arrow.Arr
 func (a *groupConcatAcc) result(mem memory.Allocator, from, to int) (arrow.Array, error) {
 	out := make([][]byte, to-from)
 	size := 0
-	var entries [][]byte
+	type entry struct{ key, text []byte }
+	var entries []entry
+	next := func(l []byte) ([]byte, []byte, bool) {
+		n, k := binary.Uvarint(l)
+		if k <= 0 || uint64(len(l)-k) < n {
+			return nil, nil, false
+		}
+		return l[k : k+int(n)], l[k+int(n):], true
+	}
+	var texts [][]byte
 	for g := from; g < to; g++ {
 		l := a.lists[g]
 		if len(l) == 0 {
@@ -448,15 +540,26 @@ func (a *groupConcatAcc) result(mem memory.Allocator, from, to int) (arrow.Array
 		}
 		entries = entries[:0]
 		for len(l) > 0 {
-			n, k := binary.Uvarint(l)
-			if k <= 0 || uint64(len(l)-k) < n {
+			var e entry
+			var ok1, ok2 bool
+			e.key, l, ok1 = next(l)
+			e.text, l, ok2 = next(l)
+			if !ok1 || !ok2 {
 				return nil, fmt.Errorf("internal: GROUP_CONCAT state is corrupt")
 			}
-			entries = append(entries, l[k:k+int(n)])
-			l = l[k+int(n):]
+			entries = append(entries, e)
 		}
-		slices.SortFunc(entries, bytes.Compare)
-		s := bytes.Join(entries, a.sep)
+		slices.SortFunc(entries, func(x, y entry) int {
+			if c := bytes.Compare(x.key, y.key); c != 0 {
+				return c
+			}
+			return bytes.Compare(x.text, y.text)
+		})
+		texts = texts[:0]
+		for _, e := range entries {
+			texts = append(texts, e.text)
+		}
+		s := bytes.Join(texts, a.sep)
 		if len(s) > planner.GroupConcatMaxLen {
 			// Cut as MySQL does, without splitting a UTF-8 character.
 			s = s[:planner.GroupConcatMaxLen]

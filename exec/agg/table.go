@@ -1,6 +1,6 @@
 package agg
 
-import "bytes"
+import "unsafe"
 
 // Both tables use open addressing with linear probing over a power-of-two
 // slot array and grow at 3/4 load. Group ids are dense and given in order of
@@ -28,8 +28,11 @@ func newIntTable() *intTable {
 }
 
 // find returns the group of k, adding a group when k is new.
-func (t *intTable) find(k uint64) uint32 {
-	i := hashInt(k) & t.mask
+func (t *intTable) find(k uint64) uint32 { return t.findHashed(k, hashInt(k)) }
+
+// findHashed is find with k's hash h given.
+func (t *intTable) findHashed(k, h uint64) uint32 {
+	i := h & t.mask
 	for {
 		s := &t.slots[i]
 		if s.gid == 0 {
@@ -41,7 +44,7 @@ func (t *intTable) find(k uint64) uint32 {
 		i = (i + 1) & t.mask
 	}
 	g := uint32(len(t.keys))
-	t.keys = append(reserve(t.keys, 1), k)
+	t.keys = append(bigGrow(t.keys, 1), k)
 	t.slots[i] = intSlot{key: k, gid: g + 1}
 	t.n++
 	if t.n*4 >= len(t.slots)*3 {
@@ -50,15 +53,38 @@ func (t *intTable) find(k uint64) uint32 {
 	return g
 }
 
+// prefetchNext is bytesTable.prefetchNext for the 16-byte slots of t.
+func (t *intTable) prefetchNext(hs []uint64, lo int) {
+	pf := func(hs []uint64) {
+		if len(hs) > 0 {
+			prefetchSlots(unsafe.Pointer(&t.slots[0]), t.mask, 4, &hs[0], len(hs))
+		}
+	}
+	if lo == 0 {
+		pf(hs[:min(prefetchBlock, len(hs))])
+	}
+	if next := lo + prefetchBlock; next < len(hs) {
+		pf(hs[next:min(next+prefetchBlock, len(hs))])
+	}
+}
+
 // addOutside adds a group that lives outside the slots (the NULL group).
 func (t *intTable) addOutside() uint32 {
 	t.keys = append(t.keys, 0)
 	return uint32(len(t.keys) - 1)
 }
 
+// free gives back the table's big arrays; t must not be used afterwards.
+func (t *intTable) free() {
+	bigFree(t.slots)
+	bigFree(t.keys)
+	t.slots, t.keys = nil, nil
+}
+
 func (t *intTable) grow() {
 	old := t.slots
-	t.slots = make([]intSlot, 2*len(old))
+	defer bigFree(old)
+	t.slots = bigMake[intSlot](2 * len(old))
 	t.mask = uint64(len(t.slots) - 1)
 	for _, s := range old {
 		if s.gid == 0 {
@@ -74,34 +100,79 @@ func (t *intTable) grow() {
 
 // bytesTable maps byte-string keys to group ids. A slot packs the upper 32
 // bits of the hash with the group id, so most mismatches are rejected without
-// touching the key bytes; keys live back to back in one arena, so a new group
-// costs no allocation of its own.
+// touching the key bytes. Keys live back to back in pages that never move: a
+// new group costs no allocation of its own, and a table of millions of
+// groups never copies its keys to grow (one contiguous arena that doubles
+// copied each key twice on average, into freshly faulted memory).
 type bytesTable struct {
 	slots  []uint64 // hash>>32<<32 | group id + 1; 0 marks an empty slot
 	mask   uint64
 	hashes []uint64 // per group, to rehash without rereading keys
-	arena  []byte
-	offs   []int // variable width: group g is arena[offs[g]:offs[g+1]]
-	width  int   // > 0: every key has this width and group g starts at g*width
-	n      int   // groups in slots
+	loc    []uint64 // per group: page<<32 | offset of its key
+	lens   []uint32 // per group, when keys vary in width
+	pages  [][]byte
+	width  int // > 0: every key has this width
+	n      int // groups in slots
 }
 
+// maxPage is the size key pages grow to (doubling from small, so that the
+// many small tables of small inputs stay small).
+const maxPage = 1 << 20
+
 func newBytesTable(width int) *bytesTable {
-	t := &bytesTable{slots: make([]uint64, minSlots), mask: minSlots - 1, width: width}
-	if width == 0 {
-		t.offs = []int{0}
-	}
-	return t
+	return &bytesTable{slots: make([]uint64, minSlots), mask: minSlots - 1, width: width}
 }
 
 func (t *bytesTable) groups() int { return len(t.hashes) }
 
 // key returns the stored key of group g.
 func (t *bytesTable) key(g int) []byte {
-	if t.width > 0 {
-		return t.arena[g*t.width : (g+1)*t.width]
+	l := t.loc[g]
+	w := t.width
+	if w == 0 {
+		w = int(t.lens[g])
 	}
-	return t.arena[t.offs[g]:t.offs[g+1]]
+	o := int(uint32(l))
+	return t.pages[l>>32][o : o+w]
+}
+
+// keyBytes is the total size of the keys of groups [from, to).
+func (t *bytesTable) keyBytes(from, to int) int {
+	if t.width > 0 {
+		return (to - from) * t.width
+	}
+	n := 0
+	for _, l := range t.lens[from:to] {
+		n += int(l)
+	}
+	return n
+}
+
+// store appends k to the pages and returns its location.
+func (t *bytesTable) store(k []byte) uint64 {
+	last := len(t.pages) - 1
+	if last < 0 || cap(t.pages[last])-len(t.pages[last]) < len(k) {
+		size := 256
+		if last >= 0 {
+			size = min(2*cap(t.pages[last]), maxPage)
+		}
+		t.pages = append(t.pages, bigMake[byte](max(size, len(k)))[:0])
+		last++
+	}
+	p := t.pages[last]
+	t.pages[last] = append(p, k...)
+	return uint64(last)<<32 | uint64(len(p))
+}
+
+// add records a new group with key k and hash h and returns its id.
+func (t *bytesTable) add(h uint64, k []byte) uint32 {
+	g := uint32(len(t.hashes))
+	t.hashes = append(bigGrow(t.hashes, 1), h)
+	t.loc = append(bigGrow(t.loc, 1), t.store(k))
+	if t.width == 0 {
+		t.lens = append(bigGrow(t.lens, 1), uint32(len(k)))
+	}
+	return g
 }
 
 // find returns the group of key k with hash h, adding a group when k is new;
@@ -116,18 +187,13 @@ func (t *bytesTable) find(h uint64, k []byte) (gid uint32, added bool) {
 		}
 		if s&^0xffffffff == tag {
 			g := uint32(s) - 1
-			if bytes.Equal(t.key(int(g)), k) {
+			if string(t.key(int(g))) == string(k) {
 				return g, false
 			}
 		}
 		i = (i + 1) & t.mask
 	}
-	g := uint32(len(t.hashes))
-	t.hashes = append(reserve(t.hashes, 1), h)
-	t.arena = append(reserve(t.arena, len(k)), k...)
-	if t.width == 0 {
-		t.offs = append(reserve(t.offs, 1), len(t.arena))
-	}
+	g := t.add(h, k)
 	t.slots[i] = tag | uint64(g+1)
 	t.n++
 	if t.n*4 >= len(t.slots)*3 {
@@ -136,22 +202,35 @@ func (t *bytesTable) find(h uint64, k []byte) (gid uint32, added bool) {
 	return g, true
 }
 
+// prefetch starts loading the home slots of hashes hs (see prefetchAhead).
+func (t *bytesTable) prefetch(hs []uint64) {
+	if len(hs) > 0 {
+		prefetchSlots(unsafe.Pointer(&t.slots[0]), t.mask, 3, &hs[0], len(hs))
+	}
+}
+
 // addOutside adds a group with an empty key that no probe finds (the NULL
 // group of a single string key).
 func (t *bytesTable) addOutside() uint32 {
-	g := uint32(len(t.hashes))
-	t.hashes = append(t.hashes, 0)
-	if t.width > 0 {
-		t.arena = append(t.arena, make([]byte, t.width)...)
-	} else {
-		t.offs = append(t.offs, len(t.arena))
+	return t.add(0, make([]byte, t.width))
+}
+
+// free gives back the table's big arrays; t must not be used afterwards.
+func (t *bytesTable) free() {
+	bigFree(t.slots)
+	bigFree(t.hashes)
+	bigFree(t.loc)
+	bigFree(t.lens)
+	for _, p := range t.pages {
+		bigFree(p)
 	}
-	return g
+	*t = bytesTable{width: t.width}
 }
 
 func (t *bytesTable) grow() {
 	old := t.slots
-	t.slots = make([]uint64, 2*len(old))
+	defer bigFree(old)
+	t.slots = bigMake[uint64](2 * len(old))
 	t.mask = uint64(len(t.slots) - 1)
 	for _, s := range old {
 		if s == 0 {
@@ -165,13 +244,20 @@ func (t *bytesTable) grow() {
 	}
 }
 
-// reserve makes room for n more elements, doubling the capacity: append alone
-// grows large slices by 1.25×, which copies a big table's arena many times.
-func reserve[T any](s []T, n int) []T {
-	if len(s)+n <= cap(s) {
-		return s
+// prefetchBlock is how many rows ahead a batch's home slots are
+// prefetched: the home slot of a key in a big table is a cache miss of its
+// own, and a probe loop waits for each in turn, while prefetches retire at
+// once and overlap. A block ahead is far enough for the misses to overlap,
+// near enough that the lines are still in cache when their rows come.
+const prefetchBlock = 128
+
+// prefetchNext prefetches, at the start of the block of rows at lo, the home
+// slots of the block after it (and of this block too when lo is 0).
+func (t *bytesTable) prefetchNext(hs []uint64, lo int) {
+	if lo == 0 {
+		t.prefetch(hs[:min(prefetchBlock, len(hs))])
 	}
-	ns := make([]T, len(s), max(2*cap(s), len(s)+n, 64))
-	copy(ns, s)
-	return ns
+	if next := lo + prefetchBlock; next < len(hs) {
+		t.prefetch(hs[next:min(next+prefetchBlock, len(hs))])
+	}
 }

@@ -53,6 +53,8 @@ func convert(in arrow.Array, to arrow.DataType, alloc memory.Allocator) (arrow.A
 		return relabel(in, to), nil // same layout as utf8; bytes are not validated
 	case *array.FixedSizeBinary:
 		return copyFixedStrings(a, alloc)
+	case *array.Dictionary:
+		return expandDictionary(a, to, alloc)
 	}
 	return nil, fmt.Errorf("internal: parquetscan: no conversion from %s to %s", from, to)
 }
@@ -142,4 +144,82 @@ func copyFixedStrings(a *array.FixedSizeBinary, alloc memory.Allocator) (arrow.A
 		b.BinaryBuilder.Append(a.Value(i))
 	}
 	return b.NewArray(), nil
+}
+
+// expandDictionary turns dictionary-encoded strings (read so by the Reader,
+// see SetReadDict there) into a plain utf8 array: one pass to size the
+// data, one to copy each value's bytes.
+func expandDictionary(a *array.Dictionary, to arrow.DataType, alloc memory.Allocator) (arrow.Array, error) {
+	var offs []int32
+	var data []byte
+	switch d := a.Dictionary().(type) {
+	case *array.String:
+		offs, data = d.ValueOffsets(), stringData(d.Data())
+	case *array.Binary:
+		offs, data = d.ValueOffsets(), stringData(d.Data())
+	default:
+		return nil, fmt.Errorf("internal: parquetscan: dictionary of %s", a.Dictionary().DataType())
+	}
+	n := a.Len()
+	idx := make([]int32, n) // the dictionary index of each row; nulls read as 0
+	switch ix := a.Indices().(type) {
+	case *array.Int32: // what pqarrow produces
+		copy(idx, ix.Int32Values())
+	default:
+		for i := range n {
+			if a.IsValid(i) {
+				idx[i] = int32(a.GetValueIndex(i))
+			}
+		}
+	}
+	var nulls []byte
+	if a.NullN() > 0 {
+		nulls = a.NullBitmapBytes()
+	}
+	off := a.Data().Offset()
+	var total int64
+	for i, k := range idx {
+		if nulls != nil && !bitutil.BitIsSet(nulls, off+i) {
+			idx[i] = 0 // whatever a null slot holds, it must index the dictionary
+			continue
+		}
+		total += int64(offs[k+1] - offs[k])
+	}
+	if total > 1<<31-1 {
+		return nil, fmt.Errorf("a batch holds more than 2 GiB of strings; use a smaller batch size")
+	}
+	offBuf := memory.NewResizableBuffer(alloc)
+	offBuf.Resize((n + 1) * 4)
+	dataBuf := memory.NewResizableBuffer(alloc)
+	dataBuf.Resize(int(total))
+	out := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
+	dst := dataBuf.Bytes()
+	at := int32(0)
+	out[0] = 0
+	for i, k := range idx {
+		if nulls == nil || bitutil.BitIsSet(nulls, off+i) {
+			at += int32(copy(dst[at:], data[offs[k]:offs[k+1]]))
+		}
+		out[i+1] = at
+	}
+	d := a.Data()
+	var validity *memory.Buffer
+	if a.NullN() > 0 {
+		validity = memory.NewResizableBuffer(alloc)
+		validity.Resize(int(bitutil.BytesForBits(int64(n))))
+		bitutil.CopyBitmap(d.Buffers()[0].Bytes(), d.Offset(), n, validity.Bytes(), 0)
+		defer validity.Release()
+	}
+	nd := array.NewData(to, n, []*memory.Buffer{validity, offBuf, dataBuf}, nil, a.NullN(), 0)
+	offBuf.Release()
+	dataBuf.Release()
+	defer nd.Release()
+	return array.MakeFromData(nd), nil
+}
+
+func stringData(d arrow.ArrayData) []byte {
+	if b := d.Buffers()[2]; b != nil {
+		return b.Bytes()
+	}
+	return nil
 }

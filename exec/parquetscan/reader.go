@@ -21,11 +21,13 @@ type Reader struct {
 	alloc     memory.Allocator
 	batchSize int
 
-	file    *file.Reader
-	records pqarrow.RecordReader // nil when no column is projected
-	cols    []column             // projected columns, in output order
-	source  []int                // per output column: its column in records
-	left    int64                // rows still to emit when no column is projected
+	file *file.Reader
+	// Plain columns are read by records[0]; string columns by records[1],
+	// as dictionaries (see dictReader). Both step through the same rows.
+	records [2]pqarrow.RecordReader // nil when it reads no column
+	cols    []column                // projected columns, in output order
+	source  []leafRef               // per output column: where records has it
+	left    int64                   // rows still to emit when no column is projected
 
 	rec  arrow.Record
 	err  error // sticky: once failed, every Next reports it
@@ -71,9 +73,9 @@ func NewReader(path string, rowGroups []int, columns []int, alloc memory.Allocat
 	}
 	fields := make([]arrow.Field, len(columns))
 	rd.cols = make([]column, len(columns))
-	rd.source = make([]int, len(columns))
-	var leaves []int
-	leafPos := map[int]int{}
+	rd.source = make([]leafRef, len(columns))
+	var leaves [2][]int
+	leafPos := map[int]leafRef{}
 	for i, k := range columns {
 		if k < 0 || k >= len(all) {
 			return nil, fmt.Errorf("internal: parquetscan: %s: column index %d out of range (file has %d)", path, k, len(all))
@@ -82,13 +84,16 @@ func NewReader(path string, rowGroups []int, columns []int, alloc memory.Allocat
 		if c.Type == Unsupported {
 			return nil, fmt.Errorf("parquetscan: %s: %w: parquet column %q of type %s (leave it out of the query)", path, ErrUnsupported, c.Name, c.Stored)
 		}
-		pos, seen := leafPos[c.leaf]
+		ref, seen := leafPos[c.leaf]
 		if !seen {
-			pos = len(leaves)
-			leafPos[c.leaf] = pos
-			leaves = append(leaves, c.leaf)
+			if id := c.stored.ID(); id == arrow.STRING || id == arrow.BINARY {
+				ref.reader = 1
+			}
+			ref.pos = len(leaves[ref.reader])
+			leafPos[c.leaf] = ref
+			leaves[ref.reader] = append(leaves[ref.reader], c.leaf)
 		}
-		rd.cols[i], rd.source[i] = c, pos
+		rd.cols[i], rd.source[i] = c, ref
 		fields[i] = arrow.Field{Name: c.Name, Type: c.ArrowType(), Nullable: true}
 	}
 	rd.schema = arrow.NewSchema(fields, nil)
@@ -97,19 +102,41 @@ func NewReader(path string, rowGroups []int, columns []int, alloc memory.Allocat
 		rd.done = true
 		return rd, nil
 	}
-	if len(leaves) == 0 {
-		return rd, nil
-	}
-	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: int64(batchSize)}, alloc)
-	if err != nil {
-		return nil, fmt.Errorf("parquetscan: %s: %w", path, err)
-	}
-	rd.records, err = fr.GetRecordReader(context.Background(), leaves, rowGroups)
-	if err != nil {
-		return nil, fmt.Errorf("parquetscan: %s: %w: %v", path, ErrCorrupt, err)
+	for r, ls := range leaves {
+		if len(ls) == 0 {
+			continue
+		}
+		props := pqarrow.ArrowReadProperties{BatchSize: int64(batchSize)}
+		mem := alloc
+		if r == 1 {
+			// Dictionary-encoded strings (flags, modes, names: the common
+			// case) come out as indices into the dictionary, which convert
+			// expands in one tight loop; read plainly they are appended to
+			// a builder value by value, several times slower. The
+			// dictionaries never leave this package, and Arrow Go's
+			// dictionary reader drops buffers on damaged pages, so they
+			// come from Go's allocator: the garbage collector takes what
+			// it drops.
+			mem = memory.NewGoAllocator()
+			for _, leaf := range ls {
+				props.SetReadDict(leaf, true)
+			}
+		}
+		fr, err := pqarrow.NewFileReader(f, props, mem)
+		if err != nil {
+			return nil, fmt.Errorf("parquetscan: %s: %w", path, err)
+		}
+		rd.records[r], err = fr.GetRecordReader(context.Background(), ls, rowGroups)
+		if err != nil {
+			return nil, fmt.Errorf("parquetscan: %s: %w: %v", path, ErrCorrupt, err)
+		}
 	}
 	return rd, nil
 }
+
+// leafRef is where a projected leaf column is read: by which of
+// Reader.records, at which column of its records.
+type leafRef struct{ reader, pos int }
 
 // Schema is the schema of the projected columns.
 func (rd *Reader) Schema() *arrow.Schema { return rd.schema }
@@ -138,7 +165,7 @@ func (rd *Reader) Next(ctx context.Context) (rec arrow.Record, err error) {
 	}()
 	defer recoverCorrupt(rd.path, &err)
 
-	if rd.records == nil {
+	if rd.records[0] == nil && rd.records[1] == nil {
 		n := min(rd.left, int64(rd.batchSize))
 		if n == 0 {
 			rd.done = true
@@ -149,13 +176,27 @@ func (rd *Reader) Next(ctx context.Context) (rec arrow.Record, err error) {
 		return rd.rec, nil
 	}
 
-	in, err := rd.records.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			rd.done = true
-			return nil, io.EOF
+	var in [2]arrow.Record
+	for r, records := range rd.records {
+		if records == nil {
+			continue
 		}
-		return nil, fmt.Errorf("parquetscan: %s: %w: %v", rd.path, ErrCorrupt, err)
+		if in[r], err = records.Read(); err != nil {
+			if errors.Is(err, io.EOF) {
+				rd.done = true
+				return nil, io.EOF
+			}
+			return nil, fmt.Errorf("parquetscan: %s: %w: %v", rd.path, ErrCorrupt, err)
+		}
+	}
+	rows := int64(-1)
+	for _, rec := range in {
+		if rec != nil && rows >= 0 && rec.NumRows() != rows {
+			return nil, fmt.Errorf("internal: parquetscan: %s: column readers out of step (%d and %d rows)", rd.path, rows, rec.NumRows())
+		}
+		if rec != nil {
+			rows = rec.NumRows()
+		}
 	}
 	arrs := make([]arrow.Array, len(rd.cols))
 	defer func() {
@@ -167,12 +208,13 @@ func (rd *Reader) Next(ctx context.Context) (rec arrow.Record, err error) {
 	}()
 	for i := range rd.cols {
 		c := &rd.cols[i]
-		arrs[i], err = convert(in.Column(rd.source[i]), c.ArrowType(), rd.alloc)
+		src := rd.source[i]
+		arrs[i], err = convert(in[src.reader].Column(src.pos), c.ArrowType(), rd.alloc)
 		if err != nil {
 			return nil, fmt.Errorf("parquetscan: %s: column %q: %w", rd.path, c.Name, err)
 		}
 	}
-	rd.rec = array.NewRecordBatch(rd.schema, arrs, in.NumRows())
+	rd.rec = array.NewRecordBatch(rd.schema, arrs, rows)
 	return rd.rec, nil
 }
 
@@ -183,9 +225,11 @@ func (rd *Reader) Close() error {
 		rd.rec.Release()
 		rd.rec = nil
 	}
-	if rd.records != nil {
-		rd.records.Release()
-		rd.records = nil
+	for r, records := range rd.records {
+		if records != nil {
+			records.Release()
+			rd.records[r] = nil
+		}
 	}
 	var err error
 	if rd.file != nil {

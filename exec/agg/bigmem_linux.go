@@ -1,0 +1,20 @@
+package agg
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// mapBytes maps size zeroed bytes, or returns nil.
+func mapBytes(size int) unsafe.Pointer {
+	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		return nil
+	}
+	return unsafe.Pointer(unsafe.SliceData(mem))
+}
+
+// unmapBytes unmaps what mapBytes mapped.
+func unmapBytes(p unsafe.Pointer, size int) {
+	_ = syscall.Munmap(unsafe.Slice((*byte)(p), size))
+}

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package agg
+
+import "unsafe"
+
+// Elsewhere big arrays stay on the Go heap: bigMake falls back to make.
+func mapBytes(int) unsafe.Pointer { return nil }
+
+func unmapBytes(unsafe.Pointer, int) {}
