@@ -89,7 +89,7 @@ func (e *engine) run(ctx context.Context, job *planner.Job) (*Result, error) {
 		cleanup()
 		return nil, err
 	}
-	return &Result{RecordReader: &resultReader{op: op, ctx: ctx, onClose: cleanup}, Stats: &stats}, nil
+	return &Result{RecordReader: &resultReader{op: op, ctx: ctx, onClose: cleanup}, Stats: &stats, InputBytes: inputBytes(job)}, nil
 }
 
 // explainAnalyze runs the job to the end and prints the plan with what

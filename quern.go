@@ -259,6 +259,8 @@ type Result struct {
 	// Stats describes the job once the result has been read to the end
 	// (nil for statements that ran no job).
 	Stats *JobStats
+	// InputBytes is how many bytes of files the job's map tasks read.
+	InputBytes int64
 }
 
 // Run runs one statement. It is Query with the job's statistics.

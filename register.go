@@ -96,3 +96,27 @@ func (db *DB) applySet(s *sql.SetVariable) error {
 	}
 	return nil
 }
+
+// Progress returns the statistics of the jobs running now on the local
+// pool: per stage, tasks done and running, attempts, rows and bytes so
+// far (nil in cluster-client mode).
+func (db *DB) Progress() []JobStats {
+	if db.engine == nil || db.engine.pool == nil {
+		return nil
+	}
+	return db.engine.pool.Progress()
+}
+
+// inputBytes is what a job's map stages read from files (byte-range
+// splits; Parquet row groups are not counted).
+func inputBytes(job *planner.Job) int64 {
+	var n int64
+	for _, st := range job.Stages {
+		for _, sp := range st.Splits {
+			if sp.Path != "" && sp.End > sp.Start {
+				n += sp.End - sp.Start
+			}
+		}
+	}
+	return n
+}

@@ -212,7 +212,39 @@ func (p *LocalPool) clock() {
 	p.apply(p.sched.Step(Tick{Now: time.Since(p.start)}))
 }
 
+// progressQuery asks the loop for the statistics of the running jobs.
+type progressQuery struct{ reply chan []JobStats }
+
+func (progressQuery) isEvent() {}
+
+// Progress returns the statistics of the jobs running now (tasks done and
+// running per stage, retries, rows and bytes so far), for progress bars.
+func (p *LocalPool) Progress() []JobStats {
+	reply := make(chan []JobStats, 1)
+	select {
+	case p.requests <- request{ev: progressQuery{reply: reply}}:
+	case <-p.done:
+		return nil
+	}
+	select {
+	case out := <-reply:
+		return out
+	case <-p.done:
+		return nil
+	}
+}
+
 func (p *LocalPool) handle(r request) {
+	if q, ok := r.ev.(progressQuery); ok {
+		var out []JobStats
+		for id := range p.active {
+			if st, ok := p.sched.JobStats(id); ok && st.State == "running" {
+				out = append(out, st)
+			}
+		}
+		q.reply <- out
+		return
+	}
 	switch ev := r.ev.(type) {
 	case SubmitJob:
 		id := ev.Job.ID

@@ -454,6 +454,7 @@ type StageStats struct {
 	Lost                int
 	Rows, Bytes         int64         // of the accepted outputs
 	MedianTask, MaxTask time.Duration // of accepted attempts
+	Done, Running       int           // tasks with an accepted output; attempts running now
 }
 
 // JobStats is a job's attempt log and its per-stage summary.
@@ -1255,7 +1256,9 @@ func (s *Scheduler) JobStats(id string) (JobStats, bool) {
 		if n := len(sg.durations); n > 0 {
 			ss.MedianTask, ss.MaxTask = sg.durations[n/2], sg.durations[n-1]
 		}
+		ss.Done = sg.done
 		for _, t := range sg.tasks {
+			ss.Running += len(t.running)
 			if t.accepted != nil {
 				ss.Rows += t.accepted.output.Rows
 				ss.Bytes += t.accepted.output.Bytes

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/quernsql/quern"
 	"github.com/quernsql/quern/sql"
@@ -71,7 +72,7 @@ func RunScript(ctx context.Context, db *quern.DB, src string, out io.Writer, opt
 		}
 		var prog *progress
 		if opts.Progress != nil {
-			prog = startProgress(opts.Progress, defaultProgressDelay)
+			prog = startProgress(opts.Progress, defaultProgressDelay, jobStatus(db, time.Now()))
 		}
 		rs, err := db.Run(ctx, st.SQL)
 		prog.Stop()
@@ -113,8 +114,9 @@ func indent(text, by string) string {
 
 // outcome is what running one statement produced.
 type outcome struct {
-	rows  int64
-	stats *quern.JobStats
+	rows    int64
+	stats   *quern.JobStats
+	scanned int64 // input bytes the job read
 }
 
 // writeResult drains rs into w and releases it. Statements without
@@ -126,12 +128,12 @@ func writeResult(rs *quern.Result, w *ResultWriter) (outcome, error) {
 	if rs.Schema().NumFields() == 0 {
 		for rs.Next() {
 		}
-		o.stats = rs.Stats
+		o.stats, o.scanned = rs.Stats, rs.InputBytes
 		return o, rs.Err()
 	}
 	if w.format == FormatTable && isTextResult(rs) {
 		err := writeText(rs, w, &o)
-		o.stats = rs.Stats
+		o.stats, o.scanned = rs.Stats, rs.InputBytes
 		return o, err
 	}
 	w.WriteSchema(rs.Schema())
@@ -141,7 +143,7 @@ func writeResult(rs *quern.Result, w *ResultWriter) (outcome, error) {
 			return o, err
 		}
 	}
-	o.stats = rs.Stats
+	o.stats, o.scanned = rs.Stats, rs.InputBytes
 	if err := rs.Err(); err != nil {
 		// Close what was written (a JSON array, a table) so the output
 		// stays well-formed; the error is what the caller reports.

@@ -287,7 +287,7 @@ func (s *shell) execute(ctx context.Context, text string) error {
 	start := time.Now()
 	var prog *progress
 	if s.opts.Progress {
-		prog = startProgress(s.stderr, s.opts.ProgressDelay)
+		prog = startProgress(s.stderr, s.opts.ProgressDelay, jobStatus(s.db, start))
 	}
 	rs, err := s.db.Run(ctx, text)
 	prog.Stop()
@@ -340,7 +340,7 @@ func (s *shell) printError(text string, err error) {
 }
 
 // footer is the line shown after a result with .timer on:
-// "20 rows · 1.84 s · 16 map / 4 reduce tasks".
+// "20 rows · 1.84 s · 1.02 GB scanned · 16 map / 4 reduce tasks".
 func footer(o outcome, elapsed time.Duration) string {
 	var b strings.Builder
 	if o.rows == 1 {
@@ -349,6 +349,9 @@ func footer(o outcome, elapsed time.Duration) string {
 		b.WriteString(strconv.FormatInt(o.rows, 10) + " rows")
 	}
 	b.WriteString(" · " + formatDuration(elapsed))
+	if o.scanned > 0 {
+		b.WriteString(" · " + humanBytes(float64(o.scanned)) + " scanned")
+	}
 	if o.stats != nil && len(o.stats.Stages) > 0 {
 		b.WriteString(" · " + taskSummary(o.stats))
 	}
