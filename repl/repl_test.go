@@ -124,7 +124,7 @@ func TestShellSessions(t *testing.T) {
 		{
 			name:   "timer footer",
 			lines:  []string{".timer on", ".mode csv", "SELECT word, count(*) AS n FROM `../testdata/sample.txt` GROUP BY word ORDER BY n DESC, word LIMIT 2;"},
-			stdout: `~^word,n\nby,37\n(each|into),27\n2 rows · [0-9.]+ (ms|s) · 1 map / 2 reduce tasks\n$`,
+			stdout: `~^word,n\nby,37\n(each|into),27\n2 rows · [0-9.]+ (ms|s) · [0-9.]+ KB scanned · 1 map / 2 reduce tasks\n$`,
 		},
 		{
 			name:   "tables, open, schema",

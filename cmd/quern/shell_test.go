@@ -194,7 +194,7 @@ func TestShellInTerminal(t *testing.T) {
 
 	// Ctrl-C while a query runs cancels it and the shell carries on.
 	tm.typeKeys("SELECT count(*) FROM `" + slow + "` WHERE regexp_like(repeat(word, 40), '(w[0-9]+)*7x');\r")
-	tm.expect(`running · [0-9.]+ s · Ctrl-C cancels`) // the progress line, after half a second
+	tm.expect(`running · stage [0-9]+/[0-9]+ · tasks [0-9]+/[0-9]+ \([0-9]+ running\) · [0-9.]+ s · Ctrl-C cancels`) // the progress line, after half a second
 	start := time.Now()
 	tm.typeKeys("\x03")
 	tm.expect(`Cancelled after [0-9.]+ (ms|s)\.`)
