@@ -8,88 +8,49 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
+// fixedBuilder is what the typed builders of fixed-width values share.
+type fixedBuilder[T any] interface {
+	Reserve(int)
+	UnsafeAppend(T)
+	UnsafeAppendBoolToBitmap(bool)
+	NewArray() arrow.Array
+	Release()
+}
+
+// takeFixed gathers rows idx of a fixed-width column; idx < 0 gives NULL.
+func takeFixed[T any](b fixedBuilder[T], col arrow.Array, value func(int) T, idx []int32) arrow.Array {
+	defer b.Release()
+	b.Reserve(len(idx))
+	for _, i := range idx {
+		if i < 0 || col.IsNull(int(i)) {
+			b.UnsafeAppendBoolToBitmap(false)
+		} else {
+			b.UnsafeAppend(value(int(i)))
+		}
+	}
+	return b.NewArray()
+}
+
 // take gathers col's rows at idx into a new array; an index < 0 gives NULL.
 func take(alloc memory.Allocator, col arrow.Array, idx []int32) (arrow.Array, error) {
 	switch c := col.(type) {
 	case *array.Int64:
-		b := array.NewInt64Builder(alloc)
-		b.Reserve(len(idx))
-		for _, i := range idx {
-			if i < 0 || c.IsNull(int(i)) {
-				b.UnsafeAppendBoolToBitmap(false)
-			} else {
-				b.UnsafeAppend(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return takeFixed(array.NewInt64Builder(alloc), c, c.Value, idx), nil
 	case *array.Uint64:
-		b := array.NewUint64Builder(alloc)
-		b.Reserve(len(idx))
-		for _, i := range idx {
-			if i < 0 || c.IsNull(int(i)) {
-				b.UnsafeAppendBoolToBitmap(false)
-			} else {
-				b.UnsafeAppend(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return takeFixed(array.NewUint64Builder(alloc), c, c.Value, idx), nil
 	case *array.Float64:
-		b := array.NewFloat64Builder(alloc)
-		b.Reserve(len(idx))
-		for _, i := range idx {
-			if i < 0 || c.IsNull(int(i)) {
-				b.UnsafeAppendBoolToBitmap(false)
-			} else {
-				b.UnsafeAppend(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return takeFixed(array.NewFloat64Builder(alloc), c, c.Value, idx), nil
 	case *array.Date32:
-		b := array.NewDate32Builder(alloc)
-		b.Reserve(len(idx))
-		for _, i := range idx {
-			if i < 0 || c.IsNull(int(i)) {
-				b.UnsafeAppendBoolToBitmap(false)
-			} else {
-				b.UnsafeAppend(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return takeFixed(array.NewDate32Builder(alloc), c, c.Value, idx), nil
 	case *array.Timestamp:
-		b := array.NewTimestampBuilder(alloc, c.DataType().(*arrow.TimestampType))
-		b.Reserve(len(idx))
-		for _, i := range idx {
-			if i < 0 || c.IsNull(int(i)) {
-				b.UnsafeAppendBoolToBitmap(false)
-			} else {
-				b.UnsafeAppend(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return takeFixed(array.NewTimestampBuilder(alloc, c.DataType().(*arrow.TimestampType)), c, c.Value, idx), nil
 	case *array.Boolean:
-		b := array.NewBooleanBuilder(alloc)
-		b.Reserve(len(idx))
-		for _, i := range idx {
-			if i < 0 || c.IsNull(int(i)) {
-				b.UnsafeAppendBoolToBitmap(false)
-			} else {
-				b.UnsafeAppend(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return takeFixed(array.NewBooleanBuilder(alloc), c, c.Value, idx), nil
 	case *array.Decimal128:
-		b := array.NewDecimal128Builder(alloc, c.DataType().(*arrow.Decimal128Type))
-		b.Reserve(len(idx))
-		for _, i := range idx {
-			if i < 0 || c.IsNull(int(i)) {
-				b.UnsafeAppendBoolToBitmap(false)
-			} else {
-				b.UnsafeAppend(c.Value(int(i)))
-			}
-		}
-		return b.NewArray(), nil
+		return takeFixed(array.NewDecimal128Builder(alloc, c.DataType().(*arrow.Decimal128Type)), c, c.Value, idx), nil
 	case *array.String:
 		b := array.NewStringBuilder(alloc)
+		defer b.Release()
 		b.Reserve(len(idx))
 		size := 0
 		for _, i := range idx {
