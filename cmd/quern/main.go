@@ -1,5 +1,3 @@
-// Command quern runs SQL over files as MapReduce jobs on a local worker
-// pool. See README.md for usage.
 package main
 
 import (
