@@ -16,8 +16,9 @@ func benchQuery(b *testing.B, file, query string) {
 	benchQueryConfig(b, quern.DefaultConfig(), file, query)
 }
 
-// benchQueryConfig is benchQuery under cfg. QUERN_SPLIT (bytes) overrides
-// its split size, to try split sizes without rebuilding.
+// benchQueryConfig is benchQuery under cfg. QUERN_SPLIT and
+// QUERN_SHUFFLE_MEMORY (bytes) override its split size and shuffle memory,
+// to try other settings without rebuilding.
 func benchQueryConfig(b *testing.B, cfg quern.Config, file, query string) {
 	dir := os.Getenv("BENCH_DATA")
 	if dir == "" {
@@ -29,6 +30,9 @@ func benchQueryConfig(b *testing.B, cfg quern.Config, file, query string) {
 	}
 	if v, err := strconv.ParseInt(os.Getenv("QUERN_SPLIT"), 10, 64); err == nil {
 		cfg.SplitSize = v
+	}
+	if v, err := strconv.ParseInt(os.Getenv("QUERN_SHUFFLE_MEMORY"), 10, 64); err == nil {
+		cfg.ShuffleMemory = v
 	}
 	db, err := quern.Open(cfg)
 	if err != nil {
@@ -94,5 +98,35 @@ func BenchmarkH2O(b *testing.B) {
 		{"q10", "SELECT id1, id2, id3, id4, id5, id6, sum(v3) AS v3, count(*) AS count FROM t GROUP BY id1, id2, id3, id4, id5, id6"},
 	} {
 		b.Run(q.name, func(b *testing.B) { benchQuery(b, "h2o/G1_1e7_1e2_0_0.csv", q.sql) })
+	}
+}
+
+// BenchmarkSmallQuery is issue 5's small query: a GROUP BY over a 10-row
+// in-memory table through the library, end to end (plan, run, read).
+func BenchmarkSmallQuery(b *testing.B) {
+	db, err := quern.Open(quern.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Exec(ctx, "CREATE TABLE t (k BIGINT, v BIGINT)"); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Exec(ctx, "INSERT INTO t VALUES (1,1),(2,2),(3,3),(1,4),(2,5),(3,6),(1,7),(2,8),(3,9),(4,10)"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rr, err := db.Query(ctx, "SELECT k, count(*) AS n FROM t GROUP BY k")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rr.Next() {
+		}
+		if err := rr.Err(); err != nil {
+			b.Fatal(err)
+		}
+		rr.Release()
 	}
 }

@@ -274,6 +274,13 @@ func (m *memStore) conform(ctx context.Context, t *memTable, targets []int, rec 
 	}()
 	for ci, def := range t.cols {
 		var e *planner.Expr
+		if i, ok := pos[ci]; ok && arrow.TypeEqual(inSchema.Field(i).Type, def.Type.Arrow()) {
+			// Already of the column's type: no conversion, no copy.
+			col := rec.Column(i)
+			col.Retain()
+			cols[ci] = col
+			continue
+		}
 		if i, ok := pos[ci]; ok {
 			typ, err := planner.TypeFromArrow(inSchema.Field(i).Type)
 			if err != nil {
@@ -309,6 +316,9 @@ func (m *memStore) conform(ctx context.Context, t *memTable, targets []int, rec 
 func checkColumns(defs []sql.ColumnDef, cols []arrow.Array, firstRow int64) error {
 	for ci, def := range defs {
 		a := cols[ci]
+		if !def.NotNull && def.Max == 0 && def.UMax == 0 && def.MaxChars == 0 {
+			continue // nothing to check (CREATE TABLE … AS SELECT columns)
+		}
 		for i := 0; i < a.Len(); i++ {
 			row := firstRow + int64(i) + 1
 			if a.IsNull(i) {

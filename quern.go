@@ -249,7 +249,7 @@ func (db *DB) lowerConfig() planner.LowerConfig {
 	db.mu.Lock()
 	broadcast := db.cfg.BroadcastJoinBytes
 	db.mu.Unlock()
-	return planner.LowerConfig{Reducers: db.cfg.Reducers, SplitSize: db.cfg.SplitSize, MemSplitRows: 64 << 10, BroadcastBytes: broadcast}
+	return planner.LowerConfig{Reducers: db.cfg.Reducers, Workers: db.cfg.Workers, SplitSize: db.cfg.SplitSize, MemSplitRows: 64 << 10, BroadcastBytes: broadcast}
 }
 
 // Result is the outcome of one statement: its rows as an Arrow record

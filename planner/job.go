@@ -45,7 +45,7 @@ type Op struct {
 
 	Exprs []*Expr `json:"exprs,omitempty"` // project
 
-	Groups []*Expr  `json:"groups,omitempty"` // aggregate: group keys over the input (AggFinal: the first len(Groups) input columns)
+	Groups []*Expr   `json:"groups,omitempty"` // aggregate: group keys over the input (AggFinal: the first len(Groups) input columns)
 	Aggs   []AggCall `json:"aggs,omitempty"`   // aggregate: Args are over the raw input; in AggFinal the states follow the groups
 	Mode   AggMode   `json:"mode,omitempty"`
 
@@ -55,8 +55,8 @@ type Op struct {
 
 	Rows [][]*Expr `json:"rows,omitempty"` // values
 
-	From      int   `json:"from,omitempty"`      // shuffle_read: the upstream stage
-	Broadcast bool  `json:"broadcast,omitempty"` // shuffle_read: every task's partition 0
+	From      int  `json:"from,omitempty"`      // shuffle_read: the upstream stage
+	Broadcast bool `json:"broadcast,omitempty"` // shuffle_read: every task's partition 0
 
 	Build     *Op   `json:"build,omitempty"`      // hash_join: the side held in memory; union: the second input
 	ProbeKeys []int `json:"probe_keys,omitempty"` // hash_join: key columns of Input

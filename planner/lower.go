@@ -372,7 +372,7 @@ func columnRefs(s Schema, from int) []*Expr {
 }
 
 type projection struct {
-	exprs []*Expr
+	exprs  []*Expr
 	schema Schema
 }
 

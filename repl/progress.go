@@ -19,11 +19,11 @@ import (
 // and bytes per second of the outputs so far.
 type progress struct {
 	status func() string
-	w     io.Writer
-	start time.Time
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	w      io.Writer
+	start  time.Time
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 const (

@@ -1,7 +1,7 @@
 package sql
 
 import (
-		"strings"
+	"strings"
 	"testing"
 
 	"github.com/quernsql/quern/planner"
@@ -87,5 +87,16 @@ func TestBindErrors(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%s:\ngot:  %v\nwant: %s", c.q, err, c.want)
 		}
+	}
+}
+
+// TestReservedWordAlias: a reserved word after AS is read as an alias.
+func TestReservedWordAlias(t *testing.T) {
+	got := bindPlan(t, "SELECT count(*) AS groups FROM t")
+	if !strings.Contains(got, "AS groups") {
+		t.Errorf("plan:\n%s", got)
+	}
+	if _, err := NewSession(catalogForTests()).Bind("SELECT groups FROM t"); err == nil {
+		t.Error("a reserved word outside an alias was accepted")
 	}
 }

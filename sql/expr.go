@@ -63,7 +63,7 @@ type exprBinder struct {
 	where string
 	// from is the query's input, which decorrelating a subquery extends
 	// (nil where that is not possible).
-	from *fromState
+	from  *fromState
 	depth int
 }
 
@@ -382,7 +382,7 @@ var binaryOps = map[opcode.Op]string{
 	opcode.LogicAnd: "and", opcode.LogicOr: "or", opcode.LogicXor: "xor",
 	opcode.EQ: "=", opcode.NE: "<>", opcode.LT: "<", opcode.LE: "<=", opcode.GT: ">", opcode.GE: ">=",
 	opcode.NullEQ: "<=>",
-	opcode.Plus: "+", opcode.Minus: "-", opcode.Mul: "*", opcode.Div: "/", opcode.IntDiv: "div", opcode.Mod: "%",
+	opcode.Plus:   "+", opcode.Minus: "-", opcode.Mul: "*", opcode.Div: "/", opcode.IntDiv: "div", opcode.Mod: "%",
 }
 
 func (x *exprBinder) binary(e *ast.BinaryOperationExpr) (*planner.Expr, error) {

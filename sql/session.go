@@ -3,6 +3,7 @@ package sql
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser"
@@ -134,9 +135,37 @@ func (s *Session) parse(src string) (stmts []ast.StmtNode, err error) {
 	}()
 	stmts, _, err = s.parser.ParseSQL(src)
 	if err != nil {
+		// A reserved word used as an alias after AS (`count(*) AS groups`,
+		// which other engines accept) is read as the alias it must be.
+		if fixed, ok := quoteAlias(src, err); ok {
+			if st, _, err2 := s.parser.ParseSQL(fixed); err2 == nil {
+				return st, nil
+			}
+		}
 		return nil, syntaxError(src, err)
 	}
 	return stmts, nil
+}
+
+var aliasWord = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*`)
+
+// quoteAlias backquotes the word the parser choked on when it follows AS.
+func quoteAlias(src string, err error) (string, bool) {
+	m := tidbSyntax.FindStringSubmatch(err.Error())
+	if m == nil || m[3] == "" {
+		return "", false
+	}
+	at := strings.LastIndex(src, m[3])
+	if at < 0 {
+		return "", false
+	}
+	word := aliasWord.FindString(src[at:])
+	before := strings.TrimRight(src[:at], " \t\r\n")
+	if word == "" || len(before) < 3 || !strings.EqualFold(before[len(before)-2:], "as") ||
+		strings.ContainsAny(before[len(before)-3:len(before)-2], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") {
+		return "", false
+	}
+	return src[:at] + "`" + word + "`" + src[at+len(word):], true
 }
 
 type binder struct {
@@ -285,7 +314,7 @@ func (b *binder) setStmt(n *ast.SetStmt, text string) (Statement, error) {
 }
 
 // sqlModeValue evaluates the forms scripts send: a string literal, or
-// REPLACE(@@sql_mode, 'X', '') possibly wrapped in a scalar subquery.
+// REPLACE(@@sql_mode, 'X', ”) possibly wrapped in a scalar subquery.
 func (b *binder) sqlModeValue(e ast.ExprNode) (string, error) {
 	switch n := e.(type) {
 	case *ast.SubqueryExpr:

@@ -378,16 +378,16 @@ func TestEveryTypeRandom(t *testing.T) {
 // TestManyGroups reaches tables big enough to grow many times and to take
 // the prefetching probe paths, with NULL keys among them.
 func TestManyGroups(t *testing.T) {
-	const n = 40000
+	const n = 16000
 	k := make([]any, n)
 	s := make([]any, n)
 	x := make([]any, n)
 	for i := range k {
-		k[i] = int64(i * 7 % 25013)
+		k[i] = int64(i * 7 % 15013)
 		if i%97 == 0 {
 			k[i] = nil
 		}
-		s[i] = fmt.Sprintf("key-%d", i%20011)
+		s[i] = fmt.Sprintf("key-%d", i%12011)
 		if i%89 == 0 {
 			s[i] = nil
 		}

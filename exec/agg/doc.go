@@ -22,5 +22,10 @@
 // aggregates apart. DISTINCT aggregates are supported in Complete mode (the
 // planner shuffles raw rows on the group key for them).
 //
+// A table of millions of groups is bound by cache misses, so the tables
+// hash a whole batch first and prefetch home slots a block ahead
+// (table.go), and keep their big arrays outside the Go heap, freed when the
+// groups have been emitted (bigmem.go).
+//
 // Partial mode is adaptive: see DefaultPassThroughCheckRows.
 package agg

@@ -475,7 +475,16 @@ func (e *rowEncoder) encode(cols []arrow.Array, n int, prefix []uint32) {
 			for i, at := range cur {
 				l := 0
 				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
-					l = copy(buf[at+4:], data[so[i]:so[i+1]])
+					val := data[so[i]:so[i+1]]
+					if l = len(val); l <= 16 {
+						// Short keys (codes, flags) are the common case: a
+						// call to copy would cost more than the bytes.
+						for j, c := range val {
+							buf[at+4+j] = c
+						}
+					} else {
+						copy(buf[at+4:], val)
+					}
 				}
 				binary.LittleEndian.PutUint32(buf[at:], uint32(l))
 				cur[i] = at + 4 + l

@@ -6,4 +6,4 @@ import "unsafe"
 
 // prefetchSlots has no portable form; elsewhere probes take their misses
 // one at a time.
-func prefetchSlots(base unsafe.Pointer, mask uint64, shift uint, hs *uint64, n int) {}
+func prefetchSlots(base unsafe.Pointer, shift, size uint, hs *uint64, n int) {}

@@ -6,14 +6,25 @@ import "unsafe"
 // slot array and grow at 3/4 load. Group ids are dense and given in order of
 // first appearance, so state arrays are indexed by them directly and output
 // order is deterministic.
+//
+// A key's home slot is the top bits of its hash (h >> shift). Growing by two
+// then sends the slots of one old cache line to two adjacent new ones, so
+// a table is rebuilt in one sequential pass, and the bytes table can read
+// every home off the 32 hash bits its slots keep, without touching the keys
+// or a per-group hash (one cache miss per group, the costliest part of
+// building a table of millions of groups).
 
-const minSlots = 256
+const (
+	minSlots = 256
+	minShift = 64 - 8 // log2(minSlots) == 8
+)
 
 // intTable maps 64-bit keys to group ids. A slot holds the key itself, so a
 // probe touches one cache line and never the group store.
 type intTable struct {
 	slots []intSlot
-	mask  uint64
+	mask  uint64   // len(slots)-1: probes wrap with it
+	shift uint     // 64 - log2(len(slots)): a key's home is its hash >> shift
 	keys  []uint64 // key of each group
 	n     int      // groups in slots (the NULL group is not)
 }
@@ -24,7 +35,7 @@ type intSlot struct {
 }
 
 func newIntTable() *intTable {
-	return &intTable{slots: make([]intSlot, minSlots), mask: minSlots - 1}
+	return &intTable{slots: make([]intSlot, minSlots), mask: minSlots - 1, shift: minShift}
 }
 
 // find returns the group of k, adding a group when k is new.
@@ -32,7 +43,7 @@ func (t *intTable) find(k uint64) uint32 { return t.findHashed(k, hashInt(k)) }
 
 // findHashed is find with k's hash h given.
 func (t *intTable) findHashed(k, h uint64) uint32 {
-	i := h & t.mask
+	i := h >> t.shift
 	for {
 		s := &t.slots[i]
 		if s.gid == 0 {
@@ -57,7 +68,7 @@ func (t *intTable) findHashed(k, h uint64) uint32 {
 func (t *intTable) prefetchNext(hs []uint64, lo int) {
 	pf := func(hs []uint64) {
 		if len(hs) > 0 {
-			prefetchSlots(unsafe.Pointer(&t.slots[0]), t.mask, 4, &hs[0], len(hs))
+			prefetchSlots(unsafe.Pointer(&t.slots[0]), t.shift, 4, &hs[0], len(hs))
 		}
 	}
 	if lo == 0 {
@@ -86,11 +97,12 @@ func (t *intTable) grow() {
 	defer bigFree(old)
 	t.slots = bigMake[intSlot](2 * len(old))
 	t.mask = uint64(len(t.slots) - 1)
+	t.shift--
 	for _, s := range old {
 		if s.gid == 0 {
 			continue
 		}
-		i := hashInt(s.key) & t.mask
+		i := hashInt(s.key) >> t.shift
 		for t.slots[i].gid != 0 {
 			i = (i + 1) & t.mask
 		}
@@ -105,25 +117,25 @@ func (t *intTable) grow() {
 // groups never copies its keys to grow (one contiguous arena that doubles
 // copied each key twice on average, into freshly faulted memory).
 type bytesTable struct {
-	slots  []uint64 // hash>>32<<32 | group id + 1; 0 marks an empty slot
-	mask   uint64
-	hashes []uint64 // per group, to rehash without rereading keys
-	loc    []uint64 // per group: page<<32 | offset of its key
-	lens   []uint32 // per group, when keys vary in width
-	pages  [][]byte
-	width  int // > 0: every key has this width
-	n      int // groups in slots
+	slots []uint64 // hash>>32<<32 | group id + 1; 0 marks an empty slot
+	mask  uint64   // len(slots)-1: probes wrap with it
+	shift uint     // 64 - log2(len(slots)) (at least 32: the home is in the tag)
+	loc   []uint64 // per group: page<<32 | offset of its key
+	lens  []uint32 // per group, when keys vary in width
+	pages [][]byte
+	width int // > 0: every key has this width
+	n     int // groups in slots
 }
 
 // maxPage is the size key pages grow to (doubling from small, so that the
 // many small tables of small inputs stay small).
-const maxPage = 1 << 20
+const maxPage = 4 << 20
 
 func newBytesTable(width int) *bytesTable {
-	return &bytesTable{slots: make([]uint64, minSlots), mask: minSlots - 1, width: width}
+	return &bytesTable{slots: make([]uint64, minSlots), mask: minSlots - 1, shift: minShift, width: width}
 }
 
-func (t *bytesTable) groups() int { return len(t.hashes) }
+func (t *bytesTable) groups() int { return len(t.loc) }
 
 // key returns the stored key of group g.
 func (t *bytesTable) key(g int) []byte {
@@ -164,10 +176,9 @@ func (t *bytesTable) store(k []byte) uint64 {
 	return uint64(last)<<32 | uint64(len(p))
 }
 
-// add records a new group with key k and hash h and returns its id.
-func (t *bytesTable) add(h uint64, k []byte) uint32 {
-	g := uint32(len(t.hashes))
-	t.hashes = append(bigGrow(t.hashes, 1), h)
+// add records a new group with key k and returns its id.
+func (t *bytesTable) add(k []byte) uint32 {
+	g := uint32(len(t.loc))
 	t.loc = append(bigGrow(t.loc, 1), t.store(k))
 	if t.width == 0 {
 		t.lens = append(bigGrow(t.lens, 1), uint32(len(k)))
@@ -179,7 +190,7 @@ func (t *bytesTable) add(h uint64, k []byte) uint32 {
 // added reports which.
 func (t *bytesTable) find(h uint64, k []byte) (gid uint32, added bool) {
 	tag := h >> 32 << 32
-	i := h & t.mask
+	i := h >> t.shift
 	for {
 		s := t.slots[i]
 		if s == 0 {
@@ -193,7 +204,7 @@ func (t *bytesTable) find(h uint64, k []byte) (gid uint32, added bool) {
 		}
 		i = (i + 1) & t.mask
 	}
-	g := t.add(h, k)
+	g := t.add(k)
 	t.slots[i] = tag | uint64(g+1)
 	t.n++
 	if t.n*4 >= len(t.slots)*3 {
@@ -205,20 +216,19 @@ func (t *bytesTable) find(h uint64, k []byte) (gid uint32, added bool) {
 // prefetch starts loading the home slots of hashes hs (see prefetchAhead).
 func (t *bytesTable) prefetch(hs []uint64) {
 	if len(hs) > 0 {
-		prefetchSlots(unsafe.Pointer(&t.slots[0]), t.mask, 3, &hs[0], len(hs))
+		prefetchSlots(unsafe.Pointer(&t.slots[0]), t.shift, 3, &hs[0], len(hs))
 	}
 }
 
 // addOutside adds a group with an empty key that no probe finds (the NULL
 // group of a single string key).
 func (t *bytesTable) addOutside() uint32 {
-	return t.add(0, make([]byte, t.width))
+	return t.add(make([]byte, t.width))
 }
 
 // free gives back the table's big arrays; t must not be used afterwards.
 func (t *bytesTable) free() {
 	bigFree(t.slots)
-	bigFree(t.hashes)
 	bigFree(t.loc)
 	bigFree(t.lens)
 	for _, p := range t.pages {
@@ -230,13 +240,17 @@ func (t *bytesTable) free() {
 func (t *bytesTable) grow() {
 	old := t.slots
 	defer bigFree(old)
+	if t.shift == 32 {
+		panic("internal: aggregate hash table past 2^32 slots")
+	}
 	t.slots = bigMake[uint64](2 * len(old))
 	t.mask = uint64(len(t.slots) - 1)
+	t.shift--
 	for _, s := range old {
 		if s == 0 {
 			continue
 		}
-		i := t.hashes[uint32(s)-1] & t.mask
+		i := s >> t.shift // the tag is the hash's top 32 bits
 		for t.slots[i] != 0 {
 			i = (i + 1) & t.mask
 		}

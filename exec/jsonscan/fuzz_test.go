@@ -15,7 +15,7 @@ import (
 // FuzzReader: any file either reads or fails with an error naming the
 // file; never a panic, never a hang.
 func FuzzReader(f *testing.F) {
-	f.Add([]byte(`{"a": 1, "b": "x\u00e9", "c": [1, {"d": null}]}` + "\n" + `{"a": 2.5, "e": true}` + "\n"), int64(9))
+	f.Add([]byte(`{"a": 1, "b": "x\u00e9", "c": [1, {"d": null}]}`+"\n"+`{"a": 2.5, "e": true}`+"\n"), int64(9))
 	f.Add([]byte("{\"a\":\"\\ud83d\\ude00\"}\r\n\n{\"a\":1}\n{bad\n"), int64(4))
 	f.Fuzz(func(t *testing.T, data []byte, split int64) {
 		if len(data) > 1<<16 {

@@ -161,11 +161,11 @@ func expandDictionary(a *array.Dictionary, to arrow.DataType, alloc memory.Alloc
 		return nil, fmt.Errorf("internal: parquetscan: dictionary of %s", a.Dictionary().DataType())
 	}
 	n := a.Len()
-	idx := make([]int32, n) // the dictionary index of each row; nulls read as 0
-	switch ix := a.Indices().(type) {
-	case *array.Int32: // what pqarrow produces
-		copy(idx, ix.Int32Values())
-	default:
+	var idx []int32 // the dictionary index of each row; a null's is any index
+	if ix, ok := a.Indices().(*array.Int32); ok {
+		idx = ix.Int32Values() // what pqarrow produces: read in place
+	} else {
+		idx = make([]int32, n)
 		for i := range n {
 			if a.IsValid(i) {
 				idx[i] = int32(a.GetValueIndex(i))
@@ -177,13 +177,15 @@ func expandDictionary(a *array.Dictionary, to arrow.DataType, alloc memory.Alloc
 		nulls = a.NullBitmapBytes()
 	}
 	off := a.Data().Offset()
+	valid := func(i int) bool { return nulls == nil || bitutil.BitIsSet(nulls, off+i) }
 	var total int64
+	longest := int32(0)
 	for i, k := range idx {
-		if nulls != nil && !bitutil.BitIsSet(nulls, off+i) {
-			idx[i] = 0 // whatever a null slot holds, it must index the dictionary
-			continue
+		if valid(i) {
+			l := offs[k+1] - offs[k]
+			total += int64(l)
+			longest = max(longest, l)
 		}
-		total += int64(offs[k+1] - offs[k])
 	}
 	if total > 1<<31-1 {
 		return nil, fmt.Errorf("a batch holds more than 2 GiB of strings; use a smaller batch size")
@@ -196,11 +198,25 @@ func expandDictionary(a *array.Dictionary, to arrow.DataType, alloc memory.Alloc
 	dst := dataBuf.Bytes()
 	at := int32(0)
 	out[0] = 0
-	for i, k := range idx {
-		if nulls == nil || bitutil.BitIsSet(nulls, off+i) {
-			at += int32(copy(dst[at:], data[offs[k]:offs[k+1]]))
+	if longest <= 16 {
+		// Flags, codes, short names: a call to copy per value would cost
+		// more than the bytes it moves.
+		for i, k := range idx {
+			if valid(i) {
+				for j := offs[k]; j < offs[k+1]; j++ {
+					dst[at] = data[j]
+					at++
+				}
+			}
+			out[i+1] = at
 		}
-		out[i+1] = at
+	} else {
+		for i, k := range idx {
+			if valid(i) {
+				at += int32(copy(dst[at:], data[offs[k]:offs[k+1]]))
+			}
+			out[i+1] = at
+		}
 	}
 	d := a.Data()
 	var validity *memory.Buffer

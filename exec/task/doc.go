@@ -8,4 +8,8 @@
 //
 // Tasks are idempotent: an attempt writes under its own directory, and
 // files appear only when the attempt commits (temp file + rename).
+//
+// Run gives the task's operators a buffer pool over the Env's allocator
+// (pool.go): batch after batch they ask for the same buffers, and reusing
+// them saves the zeroing, page faults and garbage of fresh ones.
 package task

@@ -209,6 +209,9 @@ type Output struct {
 // writes their output into dir, cut into the stage's partitions (one
 // partition when the output goes to the final merge).
 func Run(ctx context.Context, stage *planner.Stage, in Input, dir string, env exec.Env, mem MemTables) (out Output, err error) {
+	pool := newBufferPool(env.Alloc)
+	defer pool.close()
+	env.Alloc = pool
 	root, err := Build(stage.Root, in, env, mem)
 	if err != nil {
 		return out, err

@@ -36,18 +36,21 @@
 //
 // The data path, per range:
 //
-//	file ──ReadAt 4 MiB──▶ chunker ──pieces that end between words──▶ tokenize
+//	file ──ReadAt 512 KiB──▶ chunker ──pieces that end between words──▶ tokenize
 //	tokenize ──256 words (start, length, first 16 bytes)──▶ Reader: Arrow buffers
 //	                                                    └─▶ Counter: word table
 //
-// The tokenizer classifies 64 bytes at a time with integer (SWAR) arithmetic
-// into a separator bitmap and reads word starts and ends off it, so it has
-// about one unpredictable branch per word rather than one per byte. The
-// Counter's table is open addressing with linear probing over 32-byte slots
-// that hold words of up to 16 bytes inline (longer ones in an arena); the
-// slots of a block of words are all touched before any is updated, so that
-// the cache misses of rare words overlap. The table is Go memory, not the
-// allocator's: about 43-85 bytes per distinct word.
+// The tokenizer classifies 64 bytes at a time into a separator bitmap (SSSE3
+// nibble lookups on amd64, integer SWAR arithmetic elsewhere) and reads word
+// starts and ends off it, so it has about one unpredictable branch per word
+// rather than one per byte. The Counter's table is open addressing with
+// linear probing over 32-byte slots that hold words of up to 16 bytes inline
+// (longer ones in an arena); while one block of 256 words is counted, the
+// next is tokenized, hashed and its home slots prefetched, so that the cache
+// misses of rare words overlap with useful work. The table is not the
+// allocator's memory: on Linux a big one is mapped with transparent huge
+// pages and unmapped when the Counter is done, about 43-85 bytes per
+// distinct word.
 //
 // Files are read with ReadAt into one reused buffer; a word that straddles
 // two reads is carried to the front of the buffer. Context cancellation is
