@@ -120,3 +120,21 @@ func inputBytes(job *planner.Job) int64 {
 	}
 	return n
 }
+
+// RegisterTable names a table from any source quern reads: a file path or
+// glob (string), an Arrow record reader (read to the end now), or a slice
+// of Arrow records with one schema.
+func (db *DB) RegisterTable(name string, source any) error {
+	switch src := source.(type) {
+	case string:
+		return db.RegisterFile(name, src)
+	case array.RecordReader:
+		return db.RegisterReader(name, src)
+	case []arrow.Record:
+		if len(src) == 0 {
+			return fmt.Errorf("table %s: no records, so no schema; use RegisterRecords", name)
+		}
+		return db.RegisterRecords(name, src[0].Schema(), src)
+	}
+	return fmt.Errorf("table %s: cannot register a %T (give a path, an array.RecordReader or []arrow.Record)", name, source)
+}

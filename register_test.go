@@ -67,3 +67,41 @@ func TestRegisterRecordsAndSet(t *testing.T) {
 		t.Error("a non-numeric threshold was accepted")
 	}
 }
+
+func TestRegisterTable(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	cfg := quern.DefaultConfig()
+	cfg.Allocator, cfg.TempDir = mem, t.TempDir()
+	db, err := quern.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.RegisterTable("people", "testdata/tables/people.csv"); err != nil {
+		t.Fatal(err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	b.Field(0).(*array.Int64Builder).AppendValues([]int64{4, 5}, nil)
+	rec := b.NewRecord()
+	b.Release()
+	err = db.RegisterTable("nums", []arrow.Record{rec})
+	rec.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RegisterTable("bad", 42); err == nil {
+		t.Error("an int was accepted as a table")
+	}
+	res, err := db.Query(context.Background(), "SELECT (SELECT count(*) FROM people), (SELECT sum(v) FROM nums)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	res.Next()
+	r := res.Record()
+	if got := r.Column(0).ValueStr(0) + " " + r.Column(1).ValueStr(0); got != "8 9" {
+		t.Errorf("got %s", got)
+	}
+}
