@@ -50,6 +50,7 @@ func newEngine(cfg Config, mem *memStore) (*engine, error) {
 	}
 	pc := cluster.DefaultConfig()
 	pc.OnDiscard = e.x.Discard
+	pc.TestingKnobs = cfg.PoolKnobs
 	e.pool = cluster.NewLocalPool(pc, cfg.Workers, e.x)
 	return e, nil
 }

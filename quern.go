@@ -41,6 +41,9 @@ type Config struct {
 	// ShuffleMemory is how many bytes of shuffle partitions the local pool
 	// keeps in memory instead of writing them to files (0: always files).
 	ShuffleMemory int64
+	// PoolKnobs are test hooks for the in-process pool (a slow worker, a
+	// worker whose heartbeats stop); leave zero in production.
+	PoolKnobs cluster.TestingKnobs
 	// Allocator allocates Arrow memory (default: Go's allocator; tests use
 	// a checked allocator to find leaks).
 	Allocator memory.Allocator

@@ -46,6 +46,18 @@ type inProcess struct {
 // all with sec; they stop when the test ends, or at stop.
 func startInProcess(t *testing.T, cfg quern.Config, sec cluster.Security, n int, workerMem memory.Allocator) *inProcess {
 	t.Helper()
+	return startInProcessWith(t, cfg, sec, n, workerMem, nil)
+}
+
+// startInProcessKnobs starts an in-process cluster whose worker i has
+// knobs(i).
+func startInProcessKnobs(t *testing.T, cfg quern.Config, n int, knobs func(i int) cluster.WorkerKnobs) *inProcess {
+	t.Helper()
+	return startInProcessWith(t, cfg, cluster.Security{}, n, nil, knobs)
+}
+
+func startInProcessWith(t *testing.T, cfg quern.Config, sec cluster.Security, n int, workerMem memory.Allocator, knobs func(i int) cluster.WorkerKnobs) *inProcess {
+	t.Helper()
 	cc := cluster.CoordinatorConfig{Listen: "127.0.0.1:0", Security: sec, Scheduler: cluster.DefaultConfig()}
 	coord, err := quern.NewCoordinator(cfg, cc)
 	if err != nil {
@@ -69,11 +81,15 @@ func startInProcess(t *testing.T, cfg quern.Config, sec cluster.Security, n int,
 		})
 	}
 	t.Cleanup(ip.stop)
-	for range n {
-		w, err := cluster.NewWorker(cluster.WorkerConfig{
+	for i := range n {
+		wc := cluster.WorkerConfig{
 			Coordinator: coord.Addr(), Dir: t.TempDir(), Security: sec,
 			Env: exec.Env{Alloc: workerMem, BatchSize: cfg.BatchSize},
-		})
+		}
+		if knobs != nil {
+			wc.TestingKnobs = knobs(i)
+		}
+		w, err := cluster.NewWorker(wc)
 		if err != nil {
 			t.Fatal(err)
 		}
