@@ -7,6 +7,8 @@
 //	textscan, csvscan, jsonscan, parquetscan   readers of one split of a table
 //	expr                                        typed expression kernels
 //	agg                                         hash aggregation (partial, final, complete)
+//	join                                        hash join (reduce-side and broadcast)
+//	gather                                      copying selected rows into builders
 //	shuffle                                     hash partitioning and the Arrow IPC shuffle files
 //	order                                       sort, top-k, k-way merge, limit
 //	task                                        builds a stage's operators from its planner.Op tree and runs one task

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern/exec/gather"
 	"github.com/quernsql/quern/planner"
 )
 
@@ -60,7 +61,7 @@ type merger struct {
 	heap    []*cursor // min-heap on the current row of each live input
 	next    int       // no keys: the input being drained
 	b       *array.RecordBuilder
-	cp      copier
+	cp      gather.Rows
 	out     arrow.Record
 	err     error
 	closed  bool
@@ -236,7 +237,7 @@ func (m *merger) merge(ctx context.Context) (arrow.Record, error) {
 			end = limit
 		}
 		for col := 0; col < int(top.rec.NumCols()); col++ {
-			if err := m.cp.appendRange(m.b.Field(col), top.rec.Column(col), top.row, end); err != nil {
+			if err := m.cp.AppendRange(m.b.Field(col), top.rec.Column(col), top.row, end); err != nil {
 				return nil, err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern/exec/gather"
 	"github.com/quernsql/quern/planner"
 )
 
@@ -71,7 +72,7 @@ type sorter struct {
 	all    arrow.Record // the sorted input (Sort: in perm order; TopK: kept)
 	perm   []int32      // Sort: output order of all's rows
 	pos    int
-	cp     copier
+	cp     gather.Rows
 	out    arrow.Record
 	err    error
 	closed bool
@@ -119,7 +120,7 @@ func (s *sorter) next(ctx context.Context) (arrow.Record, error) {
 	if contiguous(rows) {
 		return s.all.NewSlice(int64(rows[0]), int64(rows[0])+int64(len(rows))), nil
 	}
-	return s.cp.takeRecord(s.mem, s.all, rows)
+	return s.cp.Record(s.mem, s.all, rows)
 }
 
 func (s *sorter) consume(ctx context.Context) error {
@@ -198,7 +199,7 @@ func (s *sorter) beatKept(rec arrow.Record) (arrow.Record, error) {
 		rec.Retain()
 		return rec, nil
 	}
-	return s.cp.takeRecord(s.mem, rec, rows)
+	return s.cp.Record(s.mem, rec, rows)
 }
 
 // compact sorts the kept rows with everything pending and keeps the best k.
@@ -219,7 +220,7 @@ func (s *sorter) compact() error {
 		s.kept = all.NewSlice(int64(perm[0]), int64(perm[0])+int64(len(perm)))
 		return nil
 	}
-	s.kept, err = s.cp.takeRecord(s.mem, all, perm)
+	s.kept, err = s.cp.Record(s.mem, all, perm)
 	return err
 }
 

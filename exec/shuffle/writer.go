@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern/exec/gather"
 )
 
 // bufferBudget bounds the rows a Writer holds in memory across all its
@@ -47,7 +48,7 @@ type Writer struct {
 	order []int32 // row indices grouped by partition
 	start []int   // partition p's rows are order[start[p]:start[p+1]]
 	ident []int32 // 0, 1, 2, …
-	g     gathered
+	g     gather.Rows
 	done  bool // committed or aborted
 	ok    bool // committed
 
@@ -105,7 +106,7 @@ func NewWriter(dir, name string, schema *arrow.Schema, keys []int, r int, env ex
 	if err := CheckKeyTypes(schema, keys); err != nil {
 		return nil, err
 	}
-	if err := checkCopyable(schema); err != nil {
+	if err := gather.Copyable(schema); err != nil {
 		return nil, err
 	}
 	w := &Writer{schema: schema, keys: keys, r: r, mem: env.Alloc, flush: env.BatchSize}
@@ -200,7 +201,7 @@ func (w *Writer) buffer(pw *partWriter, rec arrow.Record, rows []int32) error {
 		pw.b = array.NewRecordBuilder(w.mem, w.schema)
 	}
 	for c := 0; c < int(rec.NumCols()); c++ {
-		size, err := w.g.appendRows(pw.b.Field(c), rec.Column(c), rows)
+		size, err := w.g.Append(pw.b.Field(c), rec.Column(c), rows)
 		if err != nil {
 			return err
 		}
