@@ -2,7 +2,6 @@ package quern
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -345,5 +344,3 @@ func checkColumns(defs []sql.ColumnDef, cols []arrow.Array, firstRow int64) erro
 	}
 	return nil
 }
-
-var errNotMem = errors.New("not an in-memory table")

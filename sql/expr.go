@@ -89,29 +89,17 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 	case *ast.UnaryOperationExpr:
 		return x.unary(e)
 	case *ast.IsNullExpr:
-		arg, err := x.bind(e.Expr)
-		if err != nil {
-			return nil, err
-		}
 		fn := "isnull"
 		if e.Not {
 			fn = "isnotnull"
 		}
-		return x.call(n, fn, arg)
+		return x.predicate(n, false, fn, e.Expr)
 	case *ast.IsTruthExpr:
-		arg, err := x.bind(e.Expr)
-		if err != nil {
-			return nil, err
-		}
 		fn := "istrue"
 		if e.True == 0 {
 			fn = "isfalse"
 		}
-		r, err := x.call(n, fn, arg)
-		if err != nil || !e.Not {
-			return r, err
-		}
-		return x.call(n, "not", r)
+		return x.predicate(n, e.Not, fn, e.Expr)
 	case *ast.PatternInExpr:
 		if e.Sel != nil {
 			lhs, err := x.bind(e.Expr)
@@ -126,87 +114,37 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 				return nil, x.b.unsupported(e.Sel, "correlated IN subquery")
 			}
 			r := &planner.Expr{Kind: planner.ExprCall, Name: planner.InSubquery, Type: planner.Bool, Args: []*planner.Expr{lhs}, Sub: plan}
-			if !e.Not {
-				return r, nil
-			}
-			return x.call(n, "not", r)
+			return x.negate(n, e.Not, r, nil)
 		}
-		args := make([]*planner.Expr, 0, len(e.List)+1)
-		lhs, err := x.bind(e.Expr)
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, lhs)
-		for _, item := range e.List {
-			a, err := x.bind(item)
-			if err != nil {
-				return nil, err
-			}
-			args = append(args, a)
-		}
-		r, err := x.call(n, "in", args...)
-		if err != nil || !e.Not {
-			return r, err
-		}
-		return x.call(n, "not", r)
+		return x.predicate(n, e.Not, "in", append([]ast.ExprNode{e.Expr}, e.List...)...)
 	case *ast.BetweenExpr:
-		v, err := x.bind(e.Expr)
+		args, err := x.bindAll(e.Expr, e.Left, e.Right)
 		if err != nil {
 			return nil, err
 		}
-		lo, err := x.bind(e.Left)
+		ge, err := x.call(n, ">=", args[0], args[1])
 		if err != nil {
 			return nil, err
 		}
-		hi, err := x.bind(e.Right)
-		if err != nil {
-			return nil, err
-		}
-		ge, err := x.call(n, ">=", v, lo)
-		if err != nil {
-			return nil, err
-		}
-		le, err := x.call(n, "<=", v, hi)
+		le, err := x.call(n, "<=", args[0], args[2])
 		if err != nil {
 			return nil, err
 		}
 		r, err := x.call(n, "and", ge, le)
-		if err != nil || !e.Not {
-			return r, err
-		}
-		return x.call(n, "not", r)
+		return x.negate(n, e.Not, r, err)
 	case *ast.PatternLikeOrIlikeExpr:
 		if !e.IsLike {
 			return nil, x.b.unsupported(n, "ILIKE")
 		}
-		v, err := x.bind(e.Expr)
-		if err != nil {
-			return nil, err
-		}
-		p, err := x.bind(e.Pattern)
+		args, err := x.bindAll(e.Expr, e.Pattern)
 		if err != nil {
 			return nil, err
 		}
 		esc := planner.Lit(planner.Value{S: string([]byte{e.Escape})}, planner.String)
-		r, err := x.call(n, "like", v, p, esc)
-		if err != nil || !e.Not {
-			return r, err
-		}
-		return x.call(n, "not", r)
+		r, err := x.call(n, "like", args[0], args[1], esc)
+		return x.negate(n, e.Not, r, err)
 	case *ast.PatternRegexpExpr:
-		v, err := x.bind(e.Expr)
-		if err != nil {
-			return nil, err
-		}
-		p, err := x.bind(e.Pattern)
-		if err != nil {
-			return nil, err
-		}
-		r, err := x.call(n, "regexp", v, p)
-		if err != nil || !e.Not {
-			return r, err
-		}
-		return x.call(n, "not", r)
+		return x.predicate(n, e.Not, "regexp", e.Expr, e.Pattern)
 	case *ast.CaseExpr:
 		return x.caseExpr(e)
 	case *ast.FuncCallExpr:
@@ -237,10 +175,7 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 		} else {
 			r = &planner.Expr{Kind: planner.ExprCall, Name: planner.ExistsSubquery, Type: planner.Bool, Sub: plan}
 		}
-		if !e.Not {
-			return r, nil
-		}
-		return x.call(n, "not", r)
+		return x.negate(n, e.Not, r, nil)
 	case *ast.CompareSubqueryExpr:
 		return nil, x.b.unsupported(n, "ANY/ALL subquery")
 	case *ast.RowExpr:
@@ -253,6 +188,37 @@ func (x *exprBinder) bind(n ast.ExprNode) (*planner.Expr, error) {
 		return nil, x.b.unsupported(n, "DEFAULT")
 	}
 	return nil, x.b.unsupported(n, fmt.Sprintf("expression %s", restore(n)))
+}
+
+// bindAll binds several expressions.
+func (x *exprBinder) bindAll(ns ...ast.ExprNode) ([]*planner.Expr, error) {
+	out := make([]*planner.Expr, len(ns))
+	for i, a := range ns {
+		e, err := x.bind(a)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// predicate binds fn(args…), under NOT when not is set (x NOT LIKE p …).
+func (x *exprBinder) predicate(n ast.Node, not bool, fn string, args ...ast.ExprNode) (*planner.Expr, error) {
+	bound, err := x.bindAll(args...)
+	if err != nil {
+		return nil, err
+	}
+	r, err := x.call(n, fn, bound...)
+	return x.negate(n, not, r, err)
+}
+
+// negate wraps r in NOT when not is set; it passes an error through.
+func (x *exprBinder) negate(n ast.Node, not bool, r *planner.Expr, err error) (*planner.Expr, error) {
+	if err != nil || !not {
+		return r, err
+	}
+	return x.call(n, "not", r)
 }
 
 func (x *exprBinder) call(n ast.Node, fn string, args ...*planner.Expr) (*planner.Expr, error) {
