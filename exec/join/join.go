@@ -13,6 +13,7 @@ import (
 
 	"github.com/quernsql/quern/exec"
 	"github.com/quernsql/quern/exec/expr"
+	"github.com/quernsql/quern/exec/gather"
 	"github.com/quernsql/quern/planner"
 )
 
@@ -39,6 +40,7 @@ type HashJoin struct {
 	buildRec arrow.Record // every build row
 	table    map[string][]int32
 	key      []byte
+	rows     gather.Rows
 
 	out arrow.Record
 }
@@ -260,11 +262,7 @@ func (j *HashJoin) joinBatch(ctx context.Context, rec arrow.Record) (arrow.Recor
 	if len(lone) == 0 {
 		return pairs, nil
 	}
-	nulls := make([]int32, len(lone))
-	for i := range nulls {
-		nulls[i] = -1
-	}
-	extra, err := j.assemble(rec, lone, nulls)
+	extra, err := j.assemble(rec, lone, nil)
 	if err != nil {
 		pairs.Release()
 		return nil, err
@@ -274,7 +272,8 @@ func (j *HashJoin) joinBatch(ctx context.Context, rec arrow.Record) (arrow.Recor
 	return concatRecords(j.env, j.spec.Schema, pairs, extra)
 }
 
-// assemble builds output rows from probe rows pIdx and build rows bIdx.
+// assemble builds output rows from probe rows pIdx and build rows bIdx
+// (nil bIdx: NULL build columns).
 func (j *HashJoin) assemble(rec arrow.Record, pIdx, bIdx []int32) (arrow.Record, error) {
 	cols := make([]arrow.Array, 0, j.spec.Schema.NumFields())
 	release := func() {
@@ -282,21 +281,31 @@ func (j *HashJoin) assemble(rec arrow.Record, pIdx, bIdx []int32) (arrow.Record,
 			c.Release()
 		}
 	}
+	pick := func(col arrow.Array, rows []int32) error {
+		b := array.NewBuilder(j.env.Alloc, col.DataType())
+		defer b.Release()
+		if _, err := j.rows.Append(b, col, rows); err != nil {
+			return err
+		}
+		cols = append(cols, b.NewArray())
+		return nil
+	}
 	for c := 0; c < int(rec.NumCols()); c++ {
-		a, err := take(j.env.Alloc, rec.Column(c), pIdx)
-		if err != nil {
+		if err := pick(rec.Column(c), pIdx); err != nil {
 			release()
 			return nil, err
 		}
-		cols = append(cols, a)
 	}
 	for c := 0; c < int(j.buildRec.NumCols()); c++ {
-		a, err := take(j.env.Alloc, j.buildRec.Column(c), bIdx)
-		if err != nil {
+		if bIdx == nil {
+			// Unmatched LEFT rows: the build side is all NULL.
+			cols = append(cols, array.MakeArrayOfNull(j.env.Alloc, j.buildRec.Column(c).DataType(), len(pIdx)))
+			continue
+		}
+		if err := pick(j.buildRec.Column(c), bIdx); err != nil {
 			release()
 			return nil, err
 		}
-		cols = append(cols, a)
 	}
 	out := array.NewRecord(j.spec.Schema, cols, int64(len(pIdx)))
 	release()
