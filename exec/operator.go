@@ -29,6 +29,12 @@ const DefaultBatchSize = 16 * 1024
 type Env struct {
 	Alloc     memory.Allocator
 	BatchSize int
+	// Budget is the query's memory limit in this process (nil: unlimited);
+	// operators that grow with their input reserve from it.
+	Budget *Budget
+	// SpillDir is where operators write spill files (the task's own
+	// directory, removed with it); empty means the system temp directory.
+	SpillDir string
 }
 
 // DefaultEnv returns an Env with Go's allocator and the default batch size.
