@@ -31,12 +31,19 @@ type Executor struct {
 	Spool *shuffle.Spool
 
 	mu   sync.Mutex
-	jobs map[string]*planner.Job
+	jobs map[string]*execJob
+}
+
+// execJob is a job as this executor runs it: the plan and the query's
+// memory budget in this process, shared by all its tasks here.
+type execJob struct {
+	plan   *planner.Job
+	budget *exec.Budget
 }
 
 // NewExecutor returns an executor writing under dir.
 func NewExecutor(dir string, env exec.Env, mem exectask.MemTables) *Executor {
-	return &Executor{Dir: dir, Env: env, Mem: mem, jobs: map[string]*planner.Job{}}
+	return &Executor{Dir: dir, Env: env, Mem: mem, jobs: map[string]*execJob{}}
 }
 
 // AddJob makes a job's tasks runnable.
@@ -46,7 +53,7 @@ func (x *Executor) AddJob(id string, job *planner.Job) error {
 	if _, dup := x.jobs[id]; dup {
 		return fmt.Errorf("internal: job %s added twice", id)
 	}
-	x.jobs[id] = job
+	x.jobs[id] = &execJob{plan: job, budget: exec.NewBudget(job.Run.MemoryLimit)}
 	return nil
 }
 
@@ -62,9 +69,25 @@ func (x *Executor) RemoveJob(id string) {
 }
 
 func (x *Executor) job(id string) *planner.Job {
+	if j := x.execJob(id); j != nil {
+		return j.plan
+	}
+	return nil
+}
+
+func (x *Executor) execJob(id string) *execJob {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.jobs[id]
+}
+
+// Budget returns the memory budget of a job in this process (nil when the
+// job is unknown): what its tasks reserved at most and spilled.
+func (x *Executor) Budget(id string) *exec.Budget {
+	if j := x.execJob(id); j != nil {
+		return j.budget
+	}
+	return nil
 }
 
 func (x *Executor) jobDir(id string) string { return filepath.Join(x.Dir, id) }
@@ -100,10 +123,11 @@ func PartitionPath(loc InputLocation, p int) (string, error) {
 
 // RunTask runs one attempt (Runner).
 func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocation) (OutputInfo, error) {
-	job := x.job(a.Task.Job)
-	if job == nil {
+	ej := x.execJob(a.Task.Job)
+	if ej == nil {
 		return OutputInfo{}, DeterministicError(fmt.Errorf("internal: unknown job %s", a.Task.Job))
 	}
+	job := ej.plan
 	stage := job.Stage(a.Task.Stage)
 	if stage == nil || a.Task.Index >= stage.Tasks {
 		return OutputInfo{}, DeterministicError(fmt.Errorf("internal: job %s has no task %s", a.Task.Job, a.Task))
@@ -129,7 +153,13 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 		in.Partitions[loc.Attempt.Task.Stage] = append(in.Partitions[loc.Attempt.Task.Stage], p)
 		byPath[p] = loc
 	}
-	out, err := exectask.Run(ctx, stage, in, x.AttemptDir(a), x.Env, x.Mem)
+	env := x.Env
+	env.Budget = ej.budget
+	env.SpillDir = filepath.Join(x.AttemptDir(a), "spill")
+	if job.Run.BatchSize > 0 {
+		env.BatchSize = job.Run.BatchSize
+	}
+	out, err := exectask.Run(ctx, stage, in, x.AttemptDir(a), env, x.Mem)
 	if err != nil {
 		var fe *shuffle.FetchError
 		if errors.As(err, &fe) {

@@ -146,6 +146,20 @@ type Job struct {
 	Stages []*Stage `json:"stages"`
 	Final  Final    `json:"final"`
 	Schema Schema   `json:"schema"` // what the client sees
+	// Run carries the settings every task of the job runs with, to
+	// whichever worker runs it.
+	Run RunSettings `json:"run,omitzero"`
+}
+
+// RunSettings are the per-query settings a job's tasks need wherever they
+// run.
+type RunSettings struct {
+	// MemoryLimit is the query's memory budget in bytes on each process
+	// that runs its tasks (0: unlimited).
+	MemoryLimit int64 `json:"memory_limit,omitempty"`
+	// BatchSize is the rows per batch operators aim for (0: the worker's
+	// default).
+	BatchSize int `json:"batch_size,omitempty"`
 }
 
 // Encode serializes the job.
