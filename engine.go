@@ -45,6 +45,9 @@ func newEngine(cfg Config, mem *memStore) (*engine, error) {
 	}
 	e := &engine{cfg: cfg, dir: dir}
 	e.x = cluster.NewExecutor(dir, exec.Env{Alloc: cfg.Allocator, BatchSize: cfg.BatchSize}, mem)
+	if cfg.MemoryLimit > 0 {
+		e.x.Budget = exec.NewBudget(cfg.MemoryLimit)
+	}
 	if cfg.ShuffleMemory > 0 {
 		e.x.Spool = shuffle.NewSpool(cfg.ShuffleMemory)
 	}

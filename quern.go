@@ -38,6 +38,12 @@ type Config struct {
 	// bytes is a broadcast (map-side) join, a larger one a reduce-side
 	// join. Zero always broadcasts; negative never does.
 	BroadcastJoinBytes int64
+	// MemoryLimit is each query's memory budget in bytes: every hash
+	// table, sort and join build side of the query reserves from it, and
+	// aggregations and sorts spill to disk when it is reached. It also
+	// bounds the local pool as a whole. Default: 60% of the machine's
+	// memory; negative: no limit. SET memory_limit changes it per session.
+	MemoryLimit int64
 	// ShuffleMemory is how many bytes of shuffle partitions the local pool
 	// keeps in memory instead of writing them to files (0: always files).
 	ShuffleMemory int64
@@ -64,7 +70,7 @@ type Config struct {
 // in-process pool with one worker per core.
 func DefaultConfig() Config {
 	n := runtime.GOMAXPROCS(0)
-	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20, ShuffleMemory: 256 << 20, BroadcastJoinBytes: 16 << 20}
+	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20, ShuffleMemory: 256 << 20, BroadcastJoinBytes: 16 << 20, MemoryLimit: DefaultMemoryLimit()}
 }
 
 func (c Config) withDefaults() Config {
@@ -77,6 +83,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = d.BatchSize
+	}
+	if c.MemoryLimit == 0 {
+		c.MemoryLimit = d.MemoryLimit
 	}
 	if c.SplitSize <= 0 {
 		c.SplitSize = d.SplitSize
@@ -235,7 +244,7 @@ func (db *DB) Explain(ctx context.Context, query string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	job, err := planner.Plan(plan, db.lowerConfig())
+	job, err := db.planJob(plan)
 	if err != nil {
 		return "", err
 	}
@@ -246,6 +255,18 @@ func (db *DB) bind(query string) (sql.Statement, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	return db.session.Bind(query)
+}
+
+// planJob lowers a plan into a job carrying this session's run settings.
+func (db *DB) planJob(plan planner.Node) (*planner.Job, error) {
+	job, err := planner.Plan(plan, db.lowerConfig())
+	if err != nil {
+		return nil, err
+	}
+	db.mu.Lock()
+	job.Run = planner.RunSettings{MemoryLimit: max(db.cfg.MemoryLimit, 0), BatchSize: db.cfg.BatchSize}
+	db.mu.Unlock()
+	return job, nil
 }
 
 func (db *DB) lowerConfig() planner.LowerConfig {
@@ -284,7 +305,7 @@ func (db *DB) Run(ctx context.Context, query string) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		job, err := planner.Plan(plan, db.lowerConfig())
+		job, err := db.planJob(plan)
 		if err != nil {
 			return nil, err
 		}

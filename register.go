@@ -93,6 +93,17 @@ func (db *DB) applySet(s *sql.SetVariable) error {
 		db.mu.Lock()
 		db.cfg.BroadcastJoinBytes = n
 		db.mu.Unlock()
+	case "memory_limit":
+		n, err := strconv.ParseInt(s.Value, 10, 64)
+		if err != nil {
+			return fmt.Errorf("SET memory_limit: %q is not a number of bytes", s.Value)
+		}
+		if n <= 0 {
+			n = -1 // no limit
+		}
+		db.mu.Lock()
+		db.cfg.MemoryLimit = n
+		db.mu.Unlock()
 	}
 	return nil
 }

@@ -88,7 +88,7 @@ func (db *DB) insertQuery(ctx context.Context, t *memTable, targets []int, plan 
 	if err != nil {
 		return err
 	}
-	job, err := planner.Plan(plan, db.lowerConfig())
+	job, err := db.planJob(plan)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func (db *DB) subqueryValues(ctx context.Context, plan planner.Node, limit int64
 	if limit >= 0 {
 		plan = &planner.Limit{Input: plan, Count: limit}
 	}
-	job, err := planner.Plan(plan, db.lowerConfig())
+	job, err := db.planJob(plan)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,10 @@ type Executor struct {
 	// Spool keeps partitions in memory while it has room (may be nil: all
 	// partitions are files, as a worker process serving others needs).
 	Spool *shuffle.Spool
+	// Budget, when set, bounds the memory of all jobs together (the local
+	// pool's share of the machine); each job's own limit comes from its
+	// RunSettings.
+	Budget *exec.Budget
 
 	mu   sync.Mutex
 	jobs map[string]*execJob
@@ -53,7 +57,7 @@ func (x *Executor) AddJob(id string, job *planner.Job) error {
 	if _, dup := x.jobs[id]; dup {
 		return fmt.Errorf("internal: job %s added twice", id)
 	}
-	x.jobs[id] = &execJob{plan: job, budget: exec.NewBudget(job.Run.MemoryLimit)}
+	x.jobs[id] = &execJob{plan: job, budget: x.Budget.Sub(job.Run.MemoryLimit)}
 	return nil
 }
 
@@ -81,9 +85,9 @@ func (x *Executor) execJob(id string) *execJob {
 	return x.jobs[id]
 }
 
-// Budget returns the memory budget of a job in this process (nil when the
-// job is unknown): what its tasks reserved at most and spilled.
-func (x *Executor) Budget(id string) *exec.Budget {
+// JobBudget returns the memory budget of a job in this process (nil when
+// the job is unknown): what its tasks reserved at most and spilled.
+func (x *Executor) JobBudget(id string) *exec.Budget {
 	if j := x.execJob(id); j != nil {
 		return j.budget
 	}
@@ -154,7 +158,7 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 		byPath[p] = loc
 	}
 	env := x.Env
-	env.Budget = ej.budget
+	env.Budget = ej.budget.Task()
 	env.SpillDir = filepath.Join(x.AttemptDir(a), "spill")
 	if job.Run.BatchSize > 0 {
 		env.BatchSize = job.Run.BatchSize
@@ -177,7 +181,7 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 		m.Paths = append(m.Paths, p.Path)
 	}
 	meta, _ := json.Marshal(m)
-	return OutputInfo{Rows: out.Rows, Bytes: out.Bytes, Meta: meta}, nil
+	return OutputInfo{Rows: out.Rows, Bytes: out.Bytes, Meta: meta, Spilled: env.Budget.Spilled()}, nil
 }
 
 // isDeterministic tells errors that would recur on any worker (bad input,

@@ -49,6 +49,9 @@ type OutputInfo struct {
 	Rows  int64
 	Bytes int64
 	Meta  []byte
+	// Spilled is what the task's operators wrote to spill files when the
+	// query's memory limit was reached.
+	Spilled int64 `json:",omitempty"`
 }
 
 // InputLocation says where an accepted output lives.
@@ -453,6 +456,7 @@ type StageStats struct {
 	Failed, Killed      int
 	Lost                int
 	Rows, Bytes         int64         // of the accepted outputs
+	Spilled             int64         // bytes the accepted attempts spilled
 	MedianTask, MaxTask time.Duration // of accepted attempts
 	Done, Running       int           // tasks with an accepted output; attempts running now
 }
@@ -466,6 +470,15 @@ type JobStats struct {
 	Attempts            []AttemptRecord // in launch order
 }
 
+// Spilled is the bytes all stages spilled to disk.
+func (st JobStats) Spilled() int64 {
+	var n int64
+	for _, s := range st.Stages {
+		n += s.Spilled
+	}
+	return n
+}
+
 func (st JobStats) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "job %s %s in %v\n", st.Job, st.State, st.Finished-st.Submitted)
@@ -473,6 +486,9 @@ func (st JobStats) String() string {
 		fmt.Fprintf(&b, "  stage %d: tasks=%d attempts=%d retries=%d backups=%d (won %d) reexecuted=%d failed=%d killed=%d lost=%d rows=%d bytes=%d median=%v max=%v\n",
 			s.Stage, s.Tasks, s.Launched, s.Retries, s.Backups, s.BackupWins, s.Reexecutions,
 			s.Failed, s.Killed, s.Lost, s.Rows, s.Bytes, s.MedianTask, s.MaxTask)
+		if s.Spilled > 0 {
+			fmt.Fprintf(&b, "    spilled %d bytes to disk (memory limit reached)\n", s.Spilled)
+		}
 	}
 	for _, a := range st.Attempts {
 		if a.Reason == LaunchFirst && a.Outcome == AttemptSucceeded && a.Note == "" {
@@ -1262,6 +1278,7 @@ func (s *Scheduler) JobStats(id string) (JobStats, bool) {
 			if t.accepted != nil {
 				ss.Rows += t.accepted.output.Rows
 				ss.Bytes += t.accepted.output.Bytes
+				ss.Spilled += t.accepted.output.Spilled
 				if t.accepted.reason == LaunchBackup {
 					ss.BackupWins++
 				}

@@ -2,6 +2,9 @@ package exec
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -16,6 +19,7 @@ import (
 // tasks sharing a budget cannot deadlock. A nil *Budget is unlimited, and
 // so is a Budget with a limit of zero or less.
 type Budget struct {
+	parent  *Budget // a task's view of its query's budget (see Task)
 	limit   int64
 	used    atomic.Int64
 	peak    atomic.Int64
@@ -26,15 +30,35 @@ type Budget struct {
 // counting what is reserved and spilled).
 func NewBudget(limit int64) *Budget { return &Budget{limit: limit} }
 
-// Limit is the budget's size in bytes (<= 0: unlimited).
+// Sub returns a budget of limit bytes (<= 0: no limit of its own) that
+// also draws on b: a reservation must fit both. The local pool gives each
+// query a Sub of the pool's budget, and each task a Sub of its query's
+// with no limit of its own (see Task).
+func (b *Budget) Sub(limit int64) *Budget { return &Budget{parent: b, limit: limit} }
+
+// Task returns a view of b for one task: reservations draw on b, and what
+// the task spills counts both in b and in the view, so the task can
+// report its own spilled bytes.
+func (b *Budget) Task() *Budget {
+	if b == nil {
+		return nil
+	}
+	return b.Sub(0)
+}
+
+// Limit is the smallest limit on the way up from b (<= 0: unlimited).
 func (b *Budget) Limit() int64 {
 	if b == nil {
 		return 0
 	}
-	return b.limit
+	p := b.parent.Limit()
+	if b.limit > 0 && (p <= 0 || b.limit < p) {
+		return b.limit
+	}
+	return p
 }
 
-// Used is the bytes reserved now.
+// Used is the bytes reserved now under b.
 func (b *Budget) Used() int64 {
 	if b == nil {
 		return 0
@@ -42,7 +66,7 @@ func (b *Budget) Used() int64 {
 	return b.used.Load()
 }
 
-// Peak is the most bytes ever reserved at once.
+// Peak is the most bytes ever reserved at once under b.
 func (b *Budget) Peak() int64 {
 	if b == nil {
 		return 0
@@ -62,10 +86,11 @@ func (b *Budget) Spilled() int64 {
 func (b *Budget) AddSpilled(n int64) {
 	if b != nil && n > 0 {
 		b.spilled.Add(n)
+		b.parent.AddSpilled(n)
 	}
 }
 
-// reserve takes n bytes if they fit under the limit.
+// reserve takes n bytes if they fit under b's limit and every parent's.
 func (b *Budget) reserve(n int64) bool {
 	if b == nil || n <= 0 {
 		return true
@@ -76,12 +101,17 @@ func (b *Budget) reserve(n int64) bool {
 			return false
 		}
 		if b.used.CompareAndSwap(used, used+n) {
-			for {
-				p := b.peak.Load()
-				if used+n <= p || b.peak.CompareAndSwap(p, used+n) {
-					return true
-				}
-			}
+			break
+		}
+	}
+	if !b.parent.reserve(n) {
+		b.used.Add(-n)
+		return false
+	}
+	for now := b.used.Load(); ; {
+		p := b.peak.Load()
+		if now <= p || b.peak.CompareAndSwap(p, now) {
+			return true
 		}
 	}
 }
@@ -89,6 +119,7 @@ func (b *Budget) reserve(n int64) bool {
 func (b *Budget) release(n int64) {
 	if b != nil && n > 0 {
 		b.used.Add(-n)
+		b.parent.release(n)
 	}
 }
 
@@ -177,4 +208,27 @@ func FormatBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// ParseBytes reads a byte count as people write it: 1048576, 512MB, 2GB,
+// 1.5GiB, 64k. Decimal and binary units both mean powers of 1024, as
+// memory limits are usually meant (DuckDB reads them the same way).
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') && t[i-1] != '.' {
+		i--
+	}
+	num, unit := strings.TrimSpace(t[:i]), strings.ToLower(strings.TrimSpace(t[i:]))
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "b"), "i")
+	shift, ok := map[string]uint{"": 0, "k": 10, "m": 20, "g": 30, "t": 40}[unit]
+	v, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("%q is not a size (write it as 2GB, 512MB or a number of bytes)", s)
+	}
+	v *= float64(uint64(1) << shift)
+	if v >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return int64(v), nil
 }

@@ -354,6 +354,9 @@ func footer(o outcome, elapsed time.Duration) string {
 	}
 	if o.stats != nil && len(o.stats.Stages) > 0 {
 		b.WriteString(" · " + taskSummary(o.stats))
+		if n := o.stats.Spilled(); n > 0 {
+			b.WriteString(" · " + humanBytes(float64(n)) + " spilled")
+		}
 	}
 	return b.String()
 }

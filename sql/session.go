@@ -11,6 +11,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values for the parser
 
+	"github.com/quernsql/quern/exec"
 	"github.com/quernsql/quern/planner"
 )
 
@@ -294,19 +295,22 @@ func (b *binder) setStmt(n *ast.SetStmt, text string) (Statement, error) {
 		b.s.SQLMode = mode
 		return &SetVariable{Text: text, Name: name, Value: mode}, nil
 	case "broadcast_join_bytes":
-		val := v.Value
-		neg := false
-		if u, isNeg := val.(*ast.UnaryOperationExpr); isNeg && u.Op == opcode.Minus {
-			val, neg = u.V, true
-		}
-		v, ok := intLiteral(val)
-		if neg {
-			v = -v
-		}
+		num, ok := signedInt(v.Value)
 		if !ok {
 			return nil, b.errAt(n, ErrType, "SET broadcast_join_bytes takes a number of bytes (0: always broadcast, -1: never)")
 		}
-		return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(v)}, nil
+		return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(num)}, nil
+	case "memory_limit":
+		// A size ('2GB', 512MB as a string, or bytes); 0 or -1 lifts the limit.
+		if num, ok := signedInt(v.Value); ok {
+			return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(max(num, -1))}, nil
+		}
+		if str, ok := stringLiteral(v.Value); ok {
+			if num, err := exec.ParseBytes(str); err == nil {
+				return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(num)}, nil
+			}
+		}
+		return nil, b.errAt(n, ErrType, "SET memory_limit takes a size such as '2GB' or '512MB' (-1: no limit)")
 	case "names", "character_set_client", "character_set_results", "character_set_connection", "autocommit", "time_zone":
 		return &SetVariable{Text: text, Name: name}, nil
 	}
@@ -343,4 +347,17 @@ func (b *binder) sqlModeValue(e ast.ExprNode) (string, error) {
 		}
 	}
 	return "", b.unsupported(e, "this form of SET sql_mode")
+}
+
+// signedInt reads an integer literal, with a leading minus if any.
+func signedInt(e ast.ExprNode) (int64, bool) {
+	neg := false
+	if u, ok := e.(*ast.UnaryOperationExpr); ok && u.Op == opcode.Minus {
+		e, neg = u.V, true
+	}
+	v, ok := intLiteral(e)
+	if neg {
+		v = -v
+	}
+	return v, ok
 }

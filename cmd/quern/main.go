@@ -58,6 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	csvOut := fs.Bool("csv", false, "shorthand for --format csv")
 	jsonOut := fs.Bool("json", false, "shorthand for --format json")
 	outPath := fs.String("o", "", "write results to `FILE` instead of standard output")
+	memLimit := fs.String("memory-limit", "", "each query's memory `SIZE` (e.g. 2GB, 512MB; -1: none); aggregations and sorts spill to disk past it (default: 60% of RAM)")
 	useCluster := clusterClientFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -133,6 +134,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cfg.Reducers = *reducers
 	}
 	cfg.DataDirs = dataDirs
+	if *memLimit != "" {
+		n, err := parseMemoryLimit(*memLimit)
+		if err != nil {
+			fmt.Fprintf(stderr, "quern: --memory-limit: %v\n", err)
+			return 2
+		}
+		cfg.MemoryLimit = n
+	}
+	limitGoHeap(cfg.MemoryLimit)
 	useCluster(&cfg)
 	db, err := quern.Open(cfg)
 	if err != nil {

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"runtime/debug"
+	"strings"
+
+	"github.com/quernsql/quern/exec"
+)
+
+// parseMemoryLimit reads --memory-limit: a size, or -1 / "none" for no
+// limit.
+func parseMemoryLimit(s string) (int64, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "-1", "none", "unlimited":
+		return -1, nil
+	}
+	n, err := exec.ParseBytes(s)
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
+// limitGoHeap tells Go's collector about the query memory limit, so the
+// heap is collected harder as it nears it instead of growing to twice the
+// live data: the operators' budget counts live bytes, and RSS should stay
+// close to it. Headroom above the budget covers batches in flight and the
+// runtime itself.
+func limitGoHeap(limit int64) {
+	if limit > 0 {
+		debug.SetMemoryLimit(limit + limit/4 + 64<<20)
+	}
+}
