@@ -358,3 +358,7 @@ func textResult(alloc memory.Allocator, name, text string) array.RecordReader {
 	rr, _ := array.NewRecordReader(schema, []arrow.Record{rec})
 	return rr
 }
+
+// ParseBytes reads a size as people write it (2GB, 512MB, 1.5GiB, a
+// number of bytes), as --memory-limit and SET memory_limit take it.
+func ParseBytes(s string) (int64, error) { return planner.ParseBytes(s) }

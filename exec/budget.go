@@ -2,10 +2,9 @@ package exec
 
 import (
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 	"sync/atomic"
+
+	"github.com/quernsql/quern/planner"
 )
 
 // Budget is one query's memory limit in one process, shared by every
@@ -116,6 +115,19 @@ func (b *Budget) reserve(n int64) bool {
 	}
 }
 
+// force takes n bytes whatever the limit says (see Grow).
+func (b *Budget) force(n int64) {
+	for ; b != nil; b = b.parent {
+		now := b.used.Add(n)
+		for {
+			p := b.peak.Load()
+			if now <= p || b.peak.CompareAndSwap(p, now) {
+				break
+			}
+		}
+	}
+}
+
 func (b *Budget) release(n int64) {
 	if b != nil && n > 0 {
 		b.used.Add(-n)
@@ -142,7 +154,21 @@ type Reservation struct {
 func (r *Reservation) Held() int64 { return r.held }
 
 // Grow asks for n more bytes and reports whether they were granted.
+//
+// Two grants ignore what other operators hold, because the budget is
+// shared by every task of the query and an operator that starts late
+// must still make progress (it could spill, but only after holding
+// something): an operator may always hold up to an eighth of the limit,
+// and one holding nothing gets a first bite of up to half of it (one
+// batch of a sort). The overshoot is bounded by those floors times the
+// operators running at once; what an operator needs beyond them is
+// refused, and past the whole limit it cannot be granted at all.
 func (r *Reservation) Grow(n int64) bool {
+	if limit := r.budget.Limit(); limit > 0 && n > 0 && (r.held+n <= limit/8 || r.held == 0 && n <= limit/2) {
+		r.budget.force(n)
+		r.held += n
+		return true
+	}
 	if !r.budget.reserve(n) {
 		return false
 	}
@@ -195,40 +221,6 @@ func (e *MemoryLimitError) Error() string {
 		e.Operator, FormatBytes(e.Needed), FormatBytes(e.Held), FormatBytes(e.Limit))
 }
 
-// FormatBytes prints a byte count the way people read them: 512B, 3.0KiB,
-// 256.0MiB.
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// ParseBytes reads a byte count as people write it: 1048576, 512MB, 2GB,
-// 1.5GiB, 64k. Decimal and binary units both mean powers of 1024, as
-// memory limits are usually meant (DuckDB reads them the same way).
-func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := len(t)
-	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') && t[i-1] != '.' {
-		i--
-	}
-	num, unit := strings.TrimSpace(t[:i]), strings.ToLower(strings.TrimSpace(t[i:]))
-	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "b"), "i")
-	shift, ok := map[string]uint{"": 0, "k": 10, "m": 20, "g": 30, "t": 40}[unit]
-	v, err := strconv.ParseFloat(num, 64)
-	if !ok || err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, fmt.Errorf("%q is not a size (write it as 2GB, 512MB or a number of bytes)", s)
-	}
-	v *= float64(uint64(1) << shift)
-	if v >= math.MaxInt64 {
-		return 0, fmt.Errorf("%q is too large", s)
-	}
-	return int64(v), nil
-}
+// FormatBytes prints a byte count the way people read them (see
+// planner.FormatBytes).
+func FormatBytes(n int64) string { return planner.FormatBytes(n) }

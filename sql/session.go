@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values for the parser
 
-	"github.com/quernsql/quern/exec"
 	"github.com/quernsql/quern/planner"
 )
 
@@ -306,11 +306,32 @@ func (b *binder) setStmt(n *ast.SetStmt, text string) (Statement, error) {
 			return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(max(num, -1))}, nil
 		}
 		if str, ok := stringLiteral(v.Value); ok {
-			if num, err := exec.ParseBytes(str); err == nil {
+			switch strings.ToLower(strings.TrimSpace(str)) {
+			case "-1", "none", "unlimited":
+				return &SetVariable{Text: text, Name: name, Value: "-1"}, nil
+			}
+			if num, err := planner.ParseBytes(str); err == nil {
 				return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(num)}, nil
 			}
 		}
 		return nil, b.errAt(n, ErrType, "SET memory_limit takes a size such as '2GB' or '512MB' (-1: no limit)")
+	case "query_timeout", "max_execution_time":
+		// A duration ('30s', '5m') or, as MySQL's max_execution_time, a
+		// number of milliseconds; 0 lifts the limit.
+		if ms, ok := signedInt(v.Value); ok && ms >= 0 {
+			return &SetVariable{Text: text, Name: "query_timeout", Value: (time.Duration(ms) * time.Millisecond).String()}, nil
+		}
+		if str, ok := stringLiteral(v.Value); ok {
+			if d, err := time.ParseDuration(strings.TrimSpace(str)); err == nil && d >= 0 {
+				return &SetVariable{Text: text, Name: "query_timeout", Value: d.String()}, nil
+			}
+		}
+		return nil, b.errAt(n, ErrType, "SET query_timeout takes a duration such as '30s' or '5m', or milliseconds (0: no limit)")
+	case "max_result_rows":
+		if rows, ok := signedInt(v.Value); ok && rows >= 0 {
+			return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(rows)}, nil
+		}
+		return nil, b.errAt(n, ErrType, "SET max_result_rows takes a number of rows (0: no limit)")
 	case "names", "character_set_client", "character_set_results", "character_set_connection", "autocommit", "time_zone":
 		return &SetVariable{Text: text, Name: name}, nil
 	}

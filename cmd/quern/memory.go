@@ -1,10 +1,12 @@
 package main
 
 import (
+	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
-	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern"
 )
 
 // parseMemoryLimit reads --memory-limit: a size, or -1 / "none" for no
@@ -14,7 +16,7 @@ func parseMemoryLimit(s string) (int64, error) {
 	case "-1", "none", "unlimited":
 		return -1, nil
 	}
-	n, err := exec.ParseBytes(s)
+	n, err := quern.ParseBytes(s)
 	if err != nil {
 		return 0, err
 	}
@@ -33,4 +35,20 @@ func limitGoHeap(limit int64) {
 	if limit > 0 {
 		debug.SetMemoryLimit(limit + limit/4 + 64<<20)
 	}
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -63,10 +63,30 @@ const (
 
 // New returns the aggregation operator. It reads its whole input before
 // producing its first batch (except in Partial pass-through, see
-// DefaultPassThroughCheckRows) and emits groups in order of first
-// appearance, env.BatchSize rows at a time. Closing it closes input.
+// DefaultPassThroughCheckRows, and Partial flushes) and emits groups in
+// order of first appearance, env.BatchSize rows at a time — unless it
+// spilled, when the order is by spill partition, then first appearance
+// within one. Closing it closes input.
+//
+// With env.Budget set the operator keeps a reservation named "aggregate"
+// at its estimated size, checked after every input batch. When the budget
+// refuses more, Partial mode flushes its groups as output and starts
+// again; Final and Complete modes spill to env.SpillDir (see spill.go)
+// and fail with a *exec.MemoryLimitError only when they cannot: a DISTINCT
+// aggregate (its filter has no partial state), or one group alone over
+// the limit.
 func New(input exec.Operator, spec Spec, env exec.Env) (exec.Operator, error) {
-	o := &operator{input: input, spec: spec, mem: env.Alloc, batch: env.BatchSize}
+	o, err := newOperator(input, spec, env, 0, nil)
+	if err != nil {
+		return nil, fmt.Errorf("aggregate: %w", err)
+	}
+	return o, nil
+}
+
+// newOperator is New at a spill level; argTypes, when set, gives each
+// aggregate's argument types (a spill merge has only their states).
+func newOperator(input exec.Operator, spec Spec, env exec.Env, level int, argTypes [][]planner.Type) (*operator, error) {
+	o := &operator{input: input, spec: spec, env: env, mem: env.Alloc, batch: env.BatchSize, level: level, argTypes: argTypes}
 	if o.mem == nil {
 		o.mem = memory.DefaultAllocator
 	}
@@ -74,7 +94,11 @@ func New(input exec.Operator, spec Spec, env exec.Env) (exec.Operator, error) {
 		o.batch = exec.DefaultBatchSize
 	}
 	if err := o.init(); err != nil {
-		return nil, fmt.Errorf("aggregate: %w", err)
+		return nil, err
+	}
+	if env.Budget != nil {
+		o.res = env.Budget.NewReservation("aggregate")
+		o.res.Resize(o.size())
 	}
 	return o, nil
 }
@@ -85,38 +109,57 @@ const (
 	phaseConsume phase = iota // reading input into the table
 	phaseEmit                 // emitting the table's groups
 	phasePass                 // Partial pass-through: converting input batches
+	phaseMerge                // after a spill: merging one partition after the other
 	phaseDone
 )
 
 type operator struct {
 	input  exec.Operator
 	spec   Spec
+	env    exec.Env
 	mem    memory.Allocator
 	batch  int
 	schema *arrow.Schema
+	// states is the schema of keys and partial states: the output in
+	// Partial mode, the spill files' in the others.
+	states   *arrow.Schema
+	keyTypes []arrow.DataType
+	argTypes [][]planner.Type // per aggregate, when given to newOperator
 
 	keys  groupKeys
 	aggs  []*aggState
 	gids  []uint32
 	ident []uint32 // 0, 1, 2, … for pass-through conversion
 
-	phase   phase
-	pos     int // next group to emit
-	rowsIn  int64
-	checked bool // the pass-through decision is taken
-	pass    bool
-	out     arrow.Record
-	err     error
-	closed  bool
+	res   *exec.Reservation // nil without a budget
+	level int               // spill recursion: 0 for New's operator, +1 per merge of a partition
+	spill *spiller          // from the first spill on
+	part  int               // phaseMerge: the partition child merges
+	child *operator         // phaseMerge: the merge of partition part
+
+	phase     phase
+	pos       int   // next group to emit
+	rowsIn    int64 // input rows so far
+	flushed   int64 // Partial: groups emitted by flushes so far
+	inputDone bool  // input reached EOF
+	checked   bool  // the pass-through decision is taken
+	pass      bool
+	out       arrow.Record
+	err       error
+	closed    bool
 }
 
 // aggState is the runtime side of one Agg.
 type aggState struct {
-	cols     []int // input columns: Args, or States in Final mode
-	acc      accumulator
-	distinct *distinctFilter // DISTINCT in Complete mode: its acc is shifted by one group
-	row      accumulator     // Partial pass-through: converts raw rows to states
-	argv     []arrow.Array   // scratch
+	cols       []int // input columns: Args, or States in Final mode
+	acc        accumulator
+	newAcc     func() (accumulator, error)
+	distinct   *distinctFilter // DISTINCT in Complete mode: its acc is shifted by one group
+	parts      []keyPart       // DISTINCT: the arguments' encoding
+	row        accumulator     // Partial pass-through: converts raw rows to states
+	argv       []arrow.Array   // scratch
+	argTypes   []planner.Type
+	stateTypes []planner.Type
 }
 
 func (o *operator) init() error {
@@ -127,7 +170,7 @@ func (o *operator) init() error {
 	default:
 		return fmt.Errorf("internal: unknown mode %q", mode)
 	}
-	var fields []arrow.Field
+	var fields, stateFields []arrow.Field
 	keyTypes := make([]arrow.DataType, len(o.spec.Groups))
 	for i, c := range o.spec.Groups {
 		if c < 0 || c >= in.NumFields() {
@@ -141,20 +184,41 @@ func (o *operator) init() error {
 	if err != nil {
 		return err
 	}
-	o.keys = keys
+	o.keys, o.keyTypes = keys, keyTypes
+	stateFields = append(stateFields, fields...)
 	for i, a := range o.spec.Aggs {
-		st, outFields, err := o.initAgg(a, in)
+		var given []planner.Type
+		if o.argTypes != nil {
+			given = o.argTypes[i]
+		}
+		st, outFields, err := o.initAgg(a, in, given)
 		if err != nil {
 			return fmt.Errorf("%s (aggregate %d): %w", a.Call, i+1, err)
 		}
 		o.aggs = append(o.aggs, st)
 		fields = append(fields, outFields...)
+		stateFields = append(stateFields, stateFieldsOf(a.Call, st.stateTypes)...)
 	}
 	o.schema = arrow.NewSchema(fields, nil)
+	o.states = arrow.NewSchema(stateFields, nil)
 	return nil
 }
 
-func (o *operator) initAgg(a Agg, in *arrow.Schema) (*aggState, []arrow.Field, error) {
+// stateFieldsOf names the partial-state columns of call as the planner
+// does (lower.go).
+func stateFieldsOf(call planner.AggCall, types []planner.Type) []arrow.Field {
+	name := call.Name
+	if name == "" {
+		name = call.String()
+	}
+	fields := make([]arrow.Field, len(types))
+	for j, t := range types {
+		fields[j] = arrow.Field{Name: fmt.Sprintf("%s.state%d", name, j), Type: t.Arrow(), Nullable: true}
+	}
+	return fields
+}
+
+func (o *operator) initAgg(a Agg, in *arrow.Schema, given []planner.Type) (*aggState, []arrow.Field, error) {
 	decl, ok := planner.Aggregates[a.Call.Func]
 	k, ok2 := kernels[a.Call.Func]
 	if !ok || !ok2 {
@@ -162,6 +226,9 @@ func (o *operator) initAgg(a Agg, in *arrow.Schema) (*aggState, []arrow.Field, e
 	}
 	mode := o.spec.Mode
 	argTypes := a.Call.ArgTypes()
+	if given != nil {
+		argTypes = given
+	}
 	if len(argTypes) == 0 && len(a.Args) > 0 && mode != planner.AggFinal {
 		for _, c := range a.Args {
 			if c < 0 || c >= in.NumFields() {
@@ -188,8 +255,9 @@ func (o *operator) initAgg(a Agg, in *arrow.Schema) (*aggState, []arrow.Field, e
 	if a.Call.Distinct && mode != planner.AggComplete {
 		return nil, nil, fmt.Errorf("not supported: DISTINCT aggregate in %s mode (plan it in complete mode over rows shuffled on the group key)", mode)
 	}
-	st := &aggState{}
+	st := &aggState{argTypes: argTypes, stateTypes: stateTypes}
 	newAcc := func() (accumulator, error) { return k.build(a.Call, argTypes, result) }
+	st.newAcc = newAcc
 	if st.acc, err = newAcc(); err != nil {
 		return nil, nil, err
 	}
@@ -220,6 +288,7 @@ func (o *operator) initAgg(a Agg, in *arrow.Schema) (*aggState, []arrow.Field, e
 			}
 		}
 		st.distinct = newDistinctFilter(parts)
+		st.parts = parts
 	}
 	name := a.Call.Name
 	if name == "" {
@@ -231,17 +300,24 @@ func (o *operator) initAgg(a Agg, in *arrow.Schema) (*aggState, []arrow.Field, e
 	if st.row, err = newAcc(); err != nil {
 		return nil, nil, err
 	}
-	fields := make([]arrow.Field, len(stateTypes))
-	for j, t := range stateTypes {
-		// The planner names partial states the same way (lower.go).
-		fields[j] = arrow.Field{Name: fmt.Sprintf("%s.state%d", name, j), Type: t.Arrow(), Nullable: true}
-	}
-	return st, fields, nil
+	return st, stateFieldsOf(a.Call, stateTypes), nil
 }
 
 func (o *operator) Schema() *arrow.Schema { return o.schema }
 
 func (o *operator) Next(ctx context.Context) (arrow.Record, error) {
+	rec, err := o.nextBatch(ctx)
+	var mle *exec.MemoryLimitError
+	if err != nil && err != io.EOF && !errors.As(err, &mle) {
+		// A memory limit error says which operator itself.
+		err = fmt.Errorf("aggregate: %w", err)
+	}
+	return rec, err
+}
+
+// nextBatch is Next without the error's context, which a spill merge's
+// parent adds once.
+func (o *operator) nextBatch(ctx context.Context) (arrow.Record, error) {
 	if o.out != nil {
 		o.out.Release()
 		o.out = nil
@@ -254,10 +330,12 @@ func (o *operator) Next(ctx context.Context) (arrow.Record, error) {
 	}
 	rec, err := o.next(ctx)
 	if err != nil {
-		if err != io.EOF {
-			err = fmt.Errorf("aggregate: %w", err)
-		}
 		o.err = err
+		if err != io.EOF {
+			// Give back the memory and the disk at once: the caller may
+			// be slow to Close.
+			o.release()
+		}
 		return nil, err
 	}
 	o.out = rec
@@ -268,8 +346,18 @@ func (o *operator) next(ctx context.Context) (arrow.Record, error) {
 	for {
 		switch o.phase {
 		case phaseConsume:
-			if err := o.consume(ctx); err != nil {
+			eof, err := o.consume(ctx)
+			if err != nil {
 				return nil, err
+			}
+			o.inputDone = eof
+			if eof && o.spill != nil {
+				if err := o.spillRest(); err != nil {
+					return nil, err
+				}
+				o.phase = phaseMerge
+				o.part = -1
+				continue
 			}
 			// Groups can exist without rows (no keys, empty input).
 			for _, a := range o.aggs {
@@ -287,54 +375,188 @@ func (o *operator) next(ctx context.Context) (arrow.Record, error) {
 				o.pos = to
 				return rec, err
 			}
-			o.phase = phaseDone
-			if o.pass {
+			switch {
+			case o.pass:
+				o.dropTable()
 				o.phase = phasePass
+			case !o.inputDone:
+				// A Partial flush: the reducers merge what we emitted
+				// with whatever comes next.
+				o.flushed += int64(o.keys.groups())
+				if err := o.resetTable(); err != nil {
+					return nil, err
+				}
+				o.phase = phaseConsume
+			default:
+				o.dropTable()
+				o.phase = phaseDone
 			}
-			o.dropTable()
 		case phasePass:
 			in, err := o.input.Next(ctx)
 			if err != nil {
 				return nil, err
 			}
 			return o.convert(in)
+		case phaseMerge:
+			if o.child == nil {
+				if o.part = o.spill.next(o.part + 1); o.part < 0 {
+					o.phase = phaseDone
+					continue
+				}
+				if err := o.mergePartition(o.part); err != nil {
+					return nil, err
+				}
+			}
+			rec, err := o.child.nextBatch(ctx)
+			if err == io.EOF {
+				o.child.Close()
+				o.child = nil
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			return array.NewRecordBatch(o.schema, rec.Columns(), rec.NumRows()), nil
 		case phaseDone:
 			return nil, io.EOF
 		}
 	}
 }
 
-// consume reads input into the table until EOF or until Partial mode decides
-// to pass rows through.
-func (o *operator) consume(ctx context.Context) error {
+// consume reads input into the table until EOF (eof), or until Partial mode
+// decides to pass rows through or has to flush its groups.
+func (o *operator) consume(ctx context.Context) (eof bool, err error) {
 	checkRows := int64(o.spec.Knobs.PassThroughCheckRows)
 	if checkRows <= 0 {
 		checkRows = DefaultPassThroughCheckRows
 	}
-	adaptive := o.spec.Mode == planner.AggPartial && !o.spec.Knobs.DisablePassThrough
+	partial := o.spec.Mode == planner.AggPartial
+	adaptive := partial && !o.spec.Knobs.DisablePassThrough
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
 		}
 		rec, err := o.input.Next(ctx)
 		if err == io.EOF {
-			return nil
+			return true, nil
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := o.add(rec); err != nil {
-			return err
+			return false, err
 		}
 		o.rowsIn += rec.NumRows()
+		// Once per batch, never per row: the estimate is a sum of
+		// capacities.
+		if o.res != nil && !o.res.Resize(o.size()) {
+			if partial {
+				return false, nil
+			}
+			if err := o.spillTable(); err != nil {
+				return false, err
+			}
+		}
 		if adaptive && !o.checked && o.rowsIn >= checkRows {
 			o.checked = true
-			if float64(o.keys.groups()) > PassThroughRatio*float64(o.rowsIn) {
+			// Flushed groups count: they are rows the combiner sent on.
+			if float64(o.flushed+int64(o.keys.groups())) > PassThroughRatio*float64(o.rowsIn) {
 				o.pass = true
-				return nil
+				return false, nil
 			}
 		}
 	}
+}
+
+// size estimates the bytes the operator holds.
+func (o *operator) size() int64 {
+	n := o.keys.size() + capBytes(o.gids)
+	for _, a := range o.aggs {
+		if a.acc != nil {
+			n += a.acc.size()
+		}
+		if a.distinct != nil {
+			n += a.distinct.size()
+		}
+	}
+	if o.spill != nil {
+		n += o.spill.size()
+	}
+	if o.child != nil {
+		n += spillReadBuf
+	}
+	return n
+}
+
+// spillTable writes the table to the spill files and starts an empty one,
+// or says why it cannot.
+func (o *operator) spillTable() error {
+	need := o.size() - o.res.Held()
+	for _, a := range o.aggs {
+		if a.distinct != nil {
+			return o.res.Exceeded(need) // the filter has no partial state to write
+		}
+	}
+	if o.keys.groups() <= 1 || o.level >= maxSpillDepth {
+		return o.res.Exceeded(need)
+	}
+	if o.spill == nil {
+		o.spill = newSpiller(o.env, o.mem, o.states, o.level)
+	}
+	if err := o.spill.write(o); err != nil {
+		return fmt.Errorf("spilling: %w", err)
+	}
+	return o.resetTable()
+}
+
+// spillRest writes what the table holds at the end of input after earlier
+// spills, and finishes the files for merging.
+func (o *operator) spillRest() error {
+	if o.keys.groups() > 0 {
+		if err := o.spill.write(o); err != nil {
+			return fmt.Errorf("spilling: %w", err)
+		}
+	}
+	o.dropTable()
+	if err := o.spill.finish(); err != nil {
+		return fmt.Errorf("spilling: %w", err)
+	}
+	o.res.Resize(o.size()) // the write buffers are gone: a shrink
+	return nil
+}
+
+// mergePartition starts the Final merge of spill partition p, one level
+// down; it owns the partition's file from then on.
+func (o *operator) mergePartition(p int) error {
+	src, err := o.spill.open(p)
+	if err != nil {
+		return fmt.Errorf("spilling: %w", err)
+	}
+	spec := Spec{Mode: planner.AggFinal, Knobs: o.spec.Knobs}
+	for i := range o.keyTypes {
+		spec.Groups = append(spec.Groups, i)
+	}
+	pos := len(o.keyTypes)
+	argTypes := make([][]planner.Type, len(o.aggs))
+	for i, a := range o.aggs {
+		ag := Agg{Call: o.spec.Aggs[i].Call}
+		for range a.stateTypes {
+			ag.States = append(ag.States, pos)
+			pos++
+		}
+		spec.Aggs = append(spec.Aggs, ag)
+		argTypes[i] = a.argTypes
+	}
+	child, err := newOperator(src, spec, o.env, o.level+1, argTypes)
+	if err != nil {
+		src.Close()
+		return fmt.Errorf("internal: merging a spill partition: %w", err)
+	}
+	o.child = child
+	// The read buffer is ours to count; refused or not, the merge goes
+	// ahead (the child reserves its table itself).
+	o.res.Resize(o.size())
+	return nil
 }
 
 // add folds one input batch into the table: first the group of every row,
@@ -377,6 +599,12 @@ func (o *operator) add(rec arrow.Record) error {
 
 // emit builds the output batch of groups [from, to).
 func (o *operator) emit(from, to int) (arrow.Record, error) {
+	return o.build(o.schema, from, to, o.spec.Mode == planner.AggPartial)
+}
+
+// build makes a batch of groups [from, to) of schema: the keys, then each
+// aggregate's states or result.
+func (o *operator) build(schema *arrow.Schema, from, to int, states bool) (arrow.Record, error) {
 	cols, err := o.keys.emit(o.mem, from, to)
 	if err != nil {
 		return nil, err
@@ -391,7 +619,7 @@ func (o *operator) emit(from, to int) (arrow.Record, error) {
 		if a.distinct != nil {
 			f, t = f+1, t+1 // group 0 of a DISTINCT accumulator collects duplicates
 		}
-		if o.spec.Mode == planner.AggPartial {
+		if states {
 			st, err := a.acc.states(o.mem, f, t)
 			if err != nil {
 				return nil, err
@@ -405,7 +633,7 @@ func (o *operator) emit(from, to int) (arrow.Record, error) {
 		}
 		cols = append(cols, r)
 	}
-	return array.NewRecordBatch(o.schema, cols, int64(to-from)), nil
+	return array.NewRecordBatch(schema, cols, int64(to-from)), nil
 }
 
 // convert turns one raw input batch into the Partial output form, each row
@@ -445,6 +673,30 @@ func (o *operator) convert(in arrow.Record) (arrow.Record, error) {
 	return array.NewRecordBatch(o.schema, cols, int64(n)), nil
 }
 
+// resetTable replaces the table and states with empty ones (after a flush
+// or a spill), giving the old memory back.
+func (o *operator) resetTable() error {
+	o.dropTable()
+	keys, err := newGroupKeys(o.keyTypes, o.spec.Mode != planner.AggPartial)
+	if err != nil {
+		return err
+	}
+	o.keys = keys
+	for _, a := range o.aggs {
+		if a.acc, err = a.newAcc(); err != nil {
+			return err
+		}
+		if a.parts != nil {
+			a.distinct = newDistinctFilter(a.parts)
+		}
+	}
+	o.pos = 0
+	if o.res != nil {
+		o.res.Resize(o.size()) // a shrink: granted
+	}
+	return nil
+}
+
 // dropTable lets the hash table and states go once they are emitted.
 func (o *operator) dropTable() {
 	o.keys.free()
@@ -455,6 +707,25 @@ func (o *operator) dropTable() {
 			a.distinct.t.free()
 			a.distinct = nil
 		}
+	}
+	if o.res != nil {
+		o.res.Resize(o.size())
+	}
+}
+
+// release gives back everything but the input: the table, the
+// reservation, a running merge and the spill files.
+func (o *operator) release() {
+	if o.child != nil {
+		o.child.Close()
+		o.child = nil
+	}
+	if o.spill != nil {
+		o.spill.remove()
+	}
+	o.dropTable()
+	if o.res != nil {
+		o.res.Free()
 	}
 }
 
@@ -467,6 +738,6 @@ func (o *operator) Close() error {
 		o.out.Release()
 		o.out = nil
 	}
-	o.dropTable()
+	o.release()
 	return o.input.Close()
 }

@@ -17,6 +17,7 @@ type countAcc struct {
 
 func (a *countAcc) resize(n int) { a.counts = growTo(a.counts, n) }
 func (a *countAcc) reset()       { a.counts = a.counts[:0] }
+func (a *countAcc) size() int64  { return capBytes(a.counts) + capBytes(a.live) }
 
 func (a *countAcc) update(gids []uint32, args []arrow.Array) error {
 	counts := a.counts

@@ -58,3 +58,8 @@ rows:
 	}
 	return out
 }
+
+// size is the bytes the filter holds: every (group, arguments) pair seen.
+func (d *distinctFilter) size() int64 {
+	return d.t.size() + d.enc.size() + 4*int64(cap(d.out))
+}

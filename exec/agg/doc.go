@@ -10,8 +10,9 @@
 // The output is the group-key columns (same names and types as the input)
 // followed, per aggregate, by its state columns (Partial) or its result
 // (Final, Complete), in batches of Env.BatchSize rows, groups in order of
-// first appearance. With no group keys, Final and Complete always emit one
-// row, even over empty input (COUNT 0, the others NULL).
+// first appearance (unless it spilled, below). With no group keys, Final
+// and Complete always emit one row, even over empty input (COUNT 0, the
+// others NULL).
 //
 // Work is columnar: for each input batch the group id of every row is found
 // first (a table specialised by key shape: one integer-like key, one string
@@ -28,4 +29,31 @@
 // groups have been emitted (bigmem.go).
 //
 // Partial mode is adaptive: see DefaultPassThroughCheckRows.
+//
+// Memory is bounded by Env.Budget. After every input batch the operator
+// resizes its reservation to an estimate of what it holds (key table and
+// key bytes, hash slots, state arrays, DISTINCT filters, GROUP_CONCAT
+// lists — a sum of capacities, no per-row work). When the budget refuses:
+//
+//	Partial           flush: emit the groups held as states, start again
+//	Final, Complete   spill: write the groups held as states (keys + state
+//	                  columns, Arrow IPC) into 16 files by a hash of the
+//	                  key, start again; at the end of input spill the rest
+//	                  and merge each file alone in Final mode
+//
+//	input ─▶ table ──(refused)──▶ spill files p0 … p15 (Env.SpillDir)
+//	                                   │ one after the other
+//	                                   ▼
+//	                  Final merge of p_i ──(refused)──▶ p_i0 … p_i15 …
+//
+// A file whose merge does not fit either spills again one level down
+// with other bits of the hash, up to maxSpillDepth levels. After a spill
+// the groups come out partition by partition, in order of first
+// appearance within one (SQL promises no order without ORDER BY). A
+// *exec.MemoryLimitError ("memory limit exceeded: aggregate …") is
+// returned, never an out-of-memory crash, when nothing can be spilled: a
+// DISTINCT aggregate (its filter has no partial state), one group whose
+// state alone is over the limit, or the recursion's end. Spill files are
+// removed as soon as they are merged, on error and on Close; the bytes
+// written are counted in Budget.Spilled.
 package agg

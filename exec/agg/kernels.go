@@ -3,6 +3,7 @@ package agg
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -33,6 +34,9 @@ type accumulator interface {
 	result(mem memory.Allocator, from, to int) (arrow.Array, error)
 	// reset forgets every group and keeps the capacity.
 	reset()
+	// size estimates the bytes the state of every group holds, in O(1):
+	// it is asked after every batch when a memory budget applies.
+	size() int64
 }
 
 // kernel implements one entry of planner.Aggregates.
@@ -112,6 +116,12 @@ func growTo[T any](s []T, n int) []T {
 	ns := make([]T, n, max(n, 2*cap(s)))
 	copy(ns, s)
 	return ns
+}
+
+// capBytes is the bytes of the backing array of s.
+func capBytes[T any](s []T) int64 {
+	var z T
+	return int64(cap(s)) * int64(unsafe.Sizeof(z))
 }
 
 func errArgType(name string, t planner.Type) error {

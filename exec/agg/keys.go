@@ -24,6 +24,12 @@ type groupKeys interface {
 	emit(mem memory.Allocator, from, to int) ([]arrow.Array, error)
 	// free gives back the table's memory; nothing may be called after it.
 	free()
+	// size estimates the bytes the table holds (slots, keys, scratch), in
+	// O(1): it is asked after every batch when a memory budget applies.
+	size() int64
+	// hashes writes a hash of the key of each group of [from, to) into
+	// dst (the spill path partitions groups by it; equal keys hash alike).
+	hashes(from, to int, dst []uint64)
 }
 
 // newGroupKeys picks the table for the key types: none, one integer-like key
@@ -73,6 +79,10 @@ func (k *noKeys) groups() int {
 func (k *noKeys) emit(memory.Allocator, int, int) ([]arrow.Array, error) { return nil, nil }
 
 func (k *noKeys) free() {}
+
+func (k *noKeys) size() int64 { return 0 }
+
+func (k *noKeys) hashes(from, to int, dst []uint64) { clear(dst[:to-from]) }
 
 // intKeys groups by one key whose values fit in 64 bits.
 type intKeys struct {
@@ -130,6 +140,16 @@ func (k *intKeys) null() uint32 {
 func (k *intKeys) groups() int { return len(k.t.keys) }
 
 func (k *intKeys) free() { k.t.free() }
+
+func (k *intKeys) size() int64 {
+	return k.t.size() + 8*int64(cap(k.scratch)+cap(k.hs))
+}
+
+func (k *intKeys) hashes(from, to int, dst []uint64) {
+	for i, x := range k.t.keys[from:to] {
+		dst[i] = hashInt(x) // the NULL group's key is 0: it shares key 0's hash
+	}
+}
 
 func (k *intKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
 	var valid []bool
@@ -239,6 +259,10 @@ func (k *stringKeys) groups() int { return k.t.groups() }
 
 func (k *stringKeys) free() { k.t.free() }
 
+func (k *stringKeys) size() int64 { return k.t.size() + 8*int64(cap(k.hs)) }
+
+func (k *stringKeys) hashes(from, to int, dst []uint64) { k.t.hashes(from, to, dst) }
+
 func (k *stringKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
 	b, err := newStringBuilder(mem, to-from, k.t.keyBytes(from, to))
 	if err != nil {
@@ -275,6 +299,12 @@ func (k *packedKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
 func (k *packedKeys) groups() int { return k.t.groups() }
 
 func (k *packedKeys) free() { k.t.free() }
+
+func (k *packedKeys) size() int64 {
+	return k.t.size() + 8*int64(cap(k.hs)) + k.enc.size()
+}
+
+func (k *packedKeys) hashes(from, to int, dst []uint64) { k.t.hashes(from, to, dst) }
 
 func (k *packedKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, error) {
 	return k.enc.decode(mem, k.t, from, to)
@@ -344,6 +374,11 @@ func newRowEncoder(parts []keyPart, withPrefix bool) *rowEncoder {
 		e.fixed += p.width
 	}
 	return e
+}
+
+// size is the bytes of the encoder's scratch.
+func (e *rowEncoder) size() int64 {
+	return int64(cap(e.buf)) + 8*int64(cap(e.offs)+cap(e.cur)+cap(e.maskAt))
 }
 
 func (e *rowEncoder) row(i int) []byte {

@@ -61,6 +61,8 @@ func (a *mmFixed[T]) reset() {
 	a.seen = a.seen[:0]
 }
 
+func (a *mmFixed[T]) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
+
 func (a *mmFixed[T]) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
 	v := validityOf(col)
@@ -125,6 +127,8 @@ func (a *mmDecimal) reset() {
 	a.seen = a.seen[:0]
 }
 
+func (a *mmDecimal) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
+
 func (a *mmDecimal) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
 	v := validityOf(col)
@@ -178,6 +182,8 @@ func (a *mmBool) reset() {
 	a.vals = a.vals[:0]
 	a.seen = a.seen[:0]
 }
+
+func (a *mmBool) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
 
 func (a *mmBool) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
@@ -244,6 +250,10 @@ func (a *mmString) reset() {
 	a.room = a.room[:0]
 	a.seen = a.seen[:0]
 	a.waste = 0
+}
+
+func (a *mmString) size() int64 {
+	return capBytes(a.arena) + capBytes(a.off) + capBytes(a.ln) + capBytes(a.room) + capBytes(a.seen)
 }
 
 func (a *mmString) value(g int) []byte {
@@ -352,6 +362,7 @@ type mmNull struct {
 
 func (a *mmNull) resize(n int) { a.n = max(a.n, n) }
 func (a *mmNull) reset()       { a.n = 0 }
+func (a *mmNull) size() int64  { return 0 }
 
 func (a *mmNull) update([]uint32, []arrow.Array) error { return nil }
 func (a *mmNull) merge([]uint32, []arrow.Array) error  { return nil }

@@ -95,6 +95,10 @@ func (a *varianceAcc) reset() {
 	a.n, a.mean, a.m2 = a.n[:0], a.mean[:0], a.m2[:0]
 }
 
+func (a *varianceAcc) size() int64 {
+	return capBytes(a.n) + capBytes(a.mean) + capBytes(a.m2) + capBytes(a.scratch)
+}
+
 func (a *varianceAcc) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
 	v := validityOf(col)
@@ -200,6 +204,8 @@ func (a *bitAcc) resize(n int) {
 }
 
 func (a *bitAcc) reset() { a.vals = a.vals[:0] }
+
+func (a *bitAcc) size() int64 { return capBytes(a.vals) + capBytes(a.scratch) }
 
 func (a *bitAcc) asUints(col arrow.Array) ([]uint64, error) {
 	n := col.Len()
@@ -320,6 +326,7 @@ func (a *bitAcc) result(mem memory.Allocator, from, to int) (arrow.Array, error)
 type groupConcatAcc struct {
 	desc  []bool // per ORDER BY key
 	lists [][]byte
+	held  int64 // total capacity of lists[g], kept up to date as they grow
 	sep   []byte
 	known bool // sep has been read
 	key   []byte
@@ -338,6 +345,11 @@ func (a *groupConcatAcc) resize(n int) { a.lists = growTo(a.lists, n) }
 func (a *groupConcatAcc) reset() {
 	clear(a.lists)
 	a.lists = a.lists[:0]
+	a.held = 0
+}
+
+func (a *groupConcatAcc) size() int64 {
+	return a.held + capBytes(a.lists) + capBytes(a.key) + capBytes(a.row) + capBytes(a.sep)
 }
 
 func (a *groupConcatAcc) setSep(col arrow.Array) {
@@ -385,10 +397,12 @@ rows:
 				return err
 			}
 		}
+		old := cap(a.lists[g])
 		l := binary.AppendUvarint(a.lists[g], uint64(len(a.key)))
 		l = append(l, a.key...)
 		l = binary.AppendUvarint(l, uint64(len(a.row)))
 		a.lists[g] = append(l, a.row...)
+		a.held += int64(cap(a.lists[g]) - old)
 	}
 	return nil
 }
@@ -494,7 +508,9 @@ func (a *groupConcatAcc) merge(gids []uint32, states []arrow.Array) error {
 	offs, data := stringParts(states[0])
 	for i, g := range gids {
 		if v.valid(i) {
+			old := cap(a.lists[g])
 			a.lists[g] = append(a.lists[g], data[offs[i]:offs[i+1]]...)
+			a.held += int64(cap(a.lists[g]) - old)
 		}
 	}
 	return nil

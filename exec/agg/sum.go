@@ -58,6 +58,10 @@ func (a *decSum) reset() {
 	}
 }
 
+func (a *decSum) size() int64 {
+	return capBytes(a.small) + capBytes(a.big) + capBytes(a.seen)
+}
+
 func (a *decSum) needBig() {
 	if a.big == nil {
 		a.big = make([]decimal128.Num, len(a.seen))
@@ -208,6 +212,10 @@ func (a *floatSum) reset() {
 	a.seen = a.seen[:0]
 }
 
+func (a *floatSum) size() int64 {
+	return capBytes(a.vals) + capBytes(a.seen) + capBytes(a.scratch)
+}
+
 func (a *floatSum) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
 	v := validityOf(col)
@@ -340,6 +348,8 @@ func (a *avgAcc) reset() {
 	a.sum.reset()
 	a.count.reset()
 }
+
+func (a *avgAcc) size() int64 { return a.sum.size() + a.count.size() }
 
 func (a *avgAcc) update(gids []uint32, args []arrow.Array) error {
 	if err := a.sum.update(gids, args); err != nil {

@@ -79,6 +79,11 @@ func (t *intTable) prefetchNext(hs []uint64, lo int) {
 	}
 }
 
+// size is the bytes of the table's arrays.
+func (t *intTable) size() int64 {
+	return int64(cap(t.slots))*int64(unsafe.Sizeof(intSlot{})) + 8*int64(cap(t.keys))
+}
+
 // addOutside adds a group that lives outside the slots (the NULL group).
 func (t *intTable) addOutside() uint32 {
 	t.keys = append(t.keys, 0)
@@ -123,6 +128,7 @@ type bytesTable struct {
 	loc   []uint64 // per group: page<<32 | offset of its key
 	lens  []uint32 // per group, when keys vary in width
 	pages [][]byte
+	paged int // total capacity of pages
 	width int // > 0: every key has this width
 	n     int // groups in slots
 }
@@ -169,11 +175,24 @@ func (t *bytesTable) store(k []byte) uint64 {
 			size = min(2*cap(t.pages[last]), maxPage)
 		}
 		t.pages = append(t.pages, bigMake[byte](max(size, len(k)))[:0])
+		t.paged += cap(t.pages[len(t.pages)-1])
 		last++
 	}
 	p := t.pages[last]
 	t.pages[last] = append(p, k...)
 	return uint64(last)<<32 | uint64(len(p))
+}
+
+// size is the bytes of the table's arrays and key pages.
+func (t *bytesTable) size() int64 {
+	return 8*int64(cap(t.slots)+cap(t.loc)) + 4*int64(cap(t.lens)) + 24*int64(cap(t.pages)) + int64(t.paged)
+}
+
+// hashes writes the hash of the key of each group of [from, to) into dst.
+func (t *bytesTable) hashes(from, to int, dst []uint64) {
+	for g := from; g < to; g++ {
+		dst[g-from] = hashBytes(t.key(g))
+	}
 }
 
 // add records a new group with key k and returns its id.

@@ -10,4 +10,9 @@
 // task of the large input, with the small input as the build side. Keys
 // compare as SQL "=": a NULL key matches nothing. A LEFT join emits each
 // probe row that matched nothing with NULLs for the build columns.
+//
+// Under a memory budget the build side is charged as it is read and is
+// never spilled: one over the limit fails with an *exec.MemoryLimitError
+// for the "hash join build side" (the reduce-side join's partitioning by
+// key is what keeps each build side small).
 package join

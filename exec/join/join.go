@@ -30,11 +30,23 @@ type Spec struct {
 }
 
 // HashJoin joins a probe input against a build input held in memory.
+//
+// The build side is charged to the query's memory budget (env.Budget) as
+// it is read, batch by batch: its batches, the copy they are concatenated
+// into and an estimate of the hash table. It is not spilled: a build side
+// over the limit fails the query with an *exec.MemoryLimitError for the
+// "hash join build side". The planner keeps build sides small (a broadcast
+// join only for a small input; otherwise the reduce-side join, whose
+// inputs are hash-partitioned by key, so each task builds on one
+// partition); more partitions are the remedy for a partition over the
+// limit.
 type HashJoin struct {
 	probe, build exec.Operator
 	spec         Spec
 	env          exec.Env
 	cond         *expr.Evaluator
+	res          *exec.Reservation // nil without a budget
+	err          error             // the build's failure, returned again
 
 	built    bool
 	buildRec arrow.Record // every build row
@@ -63,6 +75,12 @@ func New(probe, build exec.Operator, spec Spec, env exec.Env) (*HashJoin, error)
 
 func (j *HashJoin) Schema() *arrow.Schema { return j.spec.Schema }
 
+// tableRowBytes estimates what the hash table costs per build row beyond
+// its key bytes: a map entry (string and slice headers, bucket overhead at
+// Go's load factor) when the key is new, and the row's index in a slice
+// that grows by doubling.
+const tableRowBytes = 72
+
 // buildTable reads the build input and indexes its rows by key.
 func (j *HashJoin) buildTable(ctx context.Context) error {
 	var recs []arrow.Record
@@ -71,6 +89,9 @@ func (j *HashJoin) buildTable(ctx context.Context) error {
 			r.Release()
 		}
 	}()
+	if j.env.Budget != nil && j.res == nil {
+		j.res = j.env.Budget.NewReservation("hash join build side")
+	}
 	for {
 		rec, err := j.build.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -78,6 +99,13 @@ func (j *HashJoin) buildTable(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
+		}
+		if j.res != nil {
+			// Held, copied by the concatenation below, and indexed.
+			need := 2*recordBytes(rec) + keyBytes(rec, j.spec.BuildKeys) + rec.NumRows()*tableRowBytes
+			if !j.res.Grow(need) {
+				return j.res.Exceeded(need)
+			}
 		}
 		rec.Retain()
 		recs = append(recs, rec)
@@ -110,17 +138,51 @@ func (j *HashJoin) buildTable(ctx context.Context) error {
 	for _, c := range cols {
 		c.Release()
 	}
+	for _, r := range recs {
+		r.Release()
+	}
+	recs = nil
 	j.table = make(map[string][]int32)
 	keys := j.keyCols(j.buildRec, j.spec.BuildKeys)
+	var keyLen int64
 	for i := 0; i < int(n); i++ {
 		k, ok := j.encode(keys, i)
 		if !ok {
 			continue
 		}
-		j.table[string(k)] = append(j.table[string(k)], int32(i))
+		rows, seen := j.table[string(k)]
+		if !seen {
+			keyLen += int64(len(k))
+		}
+		j.table[string(k)] = append(rows, int32(i))
+	}
+	if j.res != nil {
+		// What is held from now on: the one copy and the table.
+		if held := recordBytes(j.buildRec) + keyLen + n*tableRowBytes; !j.res.Resize(held) {
+			return j.res.Exceeded(held - j.res.Held())
+		}
 	}
 	j.built = true
 	return nil
+}
+
+// recordBytes is the size of rec's buffers (of the whole buffers when rec
+// is a slice: that is what holding it keeps).
+func recordBytes(rec arrow.Record) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		n += int64(c.Data().SizeInBytes())
+	}
+	return n
+}
+
+// keyBytes estimates the bytes of rec's encoded keys.
+func keyBytes(rec arrow.Record, keys []int) int64 {
+	var n int64
+	for _, k := range keys {
+		n += int64(rec.Column(k).Data().SizeInBytes())
+	}
+	return n
 }
 
 func (j *HashJoin) keyCols(rec arrow.Record, keys []int) []arrow.Array {
@@ -178,8 +240,12 @@ func (j *HashJoin) Next(ctx context.Context) (arrow.Record, error) {
 		j.out.Release()
 		j.out = nil
 	}
+	if j.err != nil {
+		return nil, j.err
+	}
 	if !j.built {
 		if err := j.buildTable(ctx); err != nil {
+			j.err = err
 			return nil, err
 		}
 	}
@@ -339,6 +405,10 @@ func (j *HashJoin) Close() error {
 	if j.buildRec != nil {
 		j.buildRec.Release()
 		j.buildRec = nil
+	}
+	j.table = nil
+	if j.res != nil {
+		j.res.Free()
 	}
 	err := j.probe.Close()
 	if err2 := j.build.Close(); err == nil {

@@ -127,3 +127,72 @@ func TestHashJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestHashJoinBudget: the build side is charged to the budget; over the
+// limit the join fails with a memory limit error naming it, under it the
+// answer is the unlimited one.
+func TestHashJoinBudget(t *testing.T) {
+	const n = 2000
+	var keys []*int64
+	var vals []string
+	for i := range n {
+		keys = append(keys, k(int64(i%500)))
+		vals = append(vals, fmt.Sprint("v", i))
+	}
+	out := planner.Schema{{Name: "k", Type: planner.Int}, {Name: "s", Type: planner.String}, {Name: "k2", Type: planner.Int}, {Name: "s2", Type: planner.String}}
+	spec := Spec{ProbeKeys: []int{0}, BuildKeys: []int{0}, Schema: out.Arrow()}
+	run := func(t *testing.T, mem memory.Allocator, bs int, budget *exec.Budget) (*HashJoin, error) {
+		j, err := New(table(mem, keys[:50], vals[:50], bs), table(mem, keys, vals, bs), spec, exec.Env{Alloc: mem, BatchSize: bs, Budget: budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = j.Next(context.Background())
+		return j, err
+	}
+	for _, bs := range []int{1, 3, 1024} {
+		t.Run(fmt.Sprint("over the limit/batch=", bs), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			budget := exec.NewBudget(32 << 10)
+			j, err := run(t, mem, bs, budget)
+			defer j.Close()
+			var mle *exec.MemoryLimitError
+			if !errors.As(err, &mle) || mle.Operator != "hash join build side" || mle.Limit != 32<<10 {
+				t.Fatalf("err = %v, want a memory limit error for the build side", err)
+			}
+			if _, again := j.Next(context.Background()); again != err {
+				t.Fatalf("second Next: %v", again)
+			}
+			j.Close()
+			if budget.Used() != 0 {
+				t.Fatalf("%d bytes still reserved", budget.Used())
+			}
+		})
+		t.Run(fmt.Sprint("within the limit/batch=", bs), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			plain, err := New(table(mem, keys[:50], vals[:50], bs), table(mem, keys, vals, bs), spec, exec.Env{Alloc: mem, BatchSize: bs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := rowsOf(t, plain)
+			plain.Close()
+			budget := exec.NewBudget(4 << 20)
+			j, err := New(table(mem, keys[:50], vals[:50], bs), table(mem, keys, vals, bs), spec, exec.Env{Alloc: mem, BatchSize: bs, Budget: budget})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rowsOf(t, j)
+			if len(want) != 50*4 || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("got %d rows, want %d", len(got), len(want))
+			}
+			if budget.Used() == 0 || budget.Peak() < budget.Used() {
+				t.Fatalf("build side held %d bytes (peak %d)", budget.Used(), budget.Peak())
+			}
+			j.Close()
+			if budget.Used() != 0 {
+				t.Fatalf("%d bytes still reserved", budget.Used())
+			}
+		})
+	}
+}

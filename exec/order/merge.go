@@ -19,6 +19,8 @@ import (
 // (as NewSort orders them), into one sorted stream; rows that tie come from
 // the earlier input first. With no keys it concatenates the inputs in order.
 // All inputs must share the first input's schema. Closing it closes them.
+// Under env.Budget the batch it holds from each input is charged; one that
+// does not fit fails with an *exec.MemoryLimitError.
 func NewMerge(inputs []exec.Operator, keys []planner.SortKey, env exec.Env) (exec.Operator, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("internal: merge of no inputs")
@@ -32,22 +34,35 @@ func NewMerge(inputs []exec.Operator, keys []planner.SortKey, env exec.Env) (exe
 	if err := checkKeys(schema, keys); err != nil {
 		return nil, err
 	}
-	m := &merger{inputs: inputs, keys: keys, schema: schema, mem: env.Alloc, batch: env.BatchSize}
-	if m.mem == nil {
-		m.mem = memory.DefaultAllocator
+	mem, batch := env.Alloc, env.BatchSize
+	if mem == nil {
+		mem = memory.DefaultAllocator
 	}
-	if m.batch <= 0 {
-		m.batch = exec.DefaultBatchSize
+	if batch <= 0 {
+		batch = exec.DefaultBatchSize
 	}
+	var res *exec.Reservation
+	if env.Budget != nil && len(keys) > 0 {
+		res = env.Budget.NewReservation("merge")
+	}
+	m := newMerger(inputs, keys, schema, mem, batch, res)
+	m.ownRes = res != nil
 	return m, nil
+}
+
+// newMerger is NewMerge without the checks, charging the batches it holds
+// to res (nil: no accounting), which it may share with its caller.
+func newMerger(inputs []exec.Operator, keys []planner.SortKey, schema *arrow.Schema, mem memory.Allocator, batch int, res *exec.Reservation) *merger {
+	return &merger{inputs: inputs, keys: keys, schema: schema, mem: mem, batch: batch, res: res}
 }
 
 // cursor is the read position in one input.
 type cursor struct {
-	idx  int // input index, the tie-breaker
-	rec  arrow.Record
-	row  int
-	keys *rowKeys
+	idx   int // input index, the tie-breaker
+	rec   arrow.Record
+	row   int
+	keys  *rowKeys
+	bytes int64 // what rec is charged
 }
 
 type merger struct {
@@ -57,10 +72,18 @@ type merger struct {
 	mem    memory.Allocator
 	batch  int
 
+	// res is charged for the batch each input holds: the merge cannot
+	// let go of it before its rows are out, so a batch that does not fit
+	// fails the query. held is this merge's part of res.
+	res    *exec.Reservation
+	ownRes bool
+	held   int64
+
 	started bool
 	heap    []*cursor // min-heap on the current row of each live input
 	next    int       // no keys: the input being drained
 	b       *array.RecordBuilder
+	strCols []int // the string columns, see reserveStrings
 	cp      gather.Rows
 	out     arrow.Record
 	err     error
@@ -88,7 +111,8 @@ func (m *merger) Next(ctx context.Context) (arrow.Record, error) {
 		rec, err = m.merge(ctx)
 	}
 	if err != nil {
-		if err != io.EOF {
+		var mle *exec.MemoryLimitError
+		if err != io.EOF && !errors.As(err, &mle) {
 			err = fmt.Errorf("merge: %w", err)
 		}
 		m.err = err
@@ -121,6 +145,7 @@ func (m *merger) advance(ctx context.Context, c *cursor) (bool, error) {
 		rec, err := m.inputs[c.idx].Next(ctx)
 		if err == io.EOF {
 			c.rec, c.keys = nil, nil
+			m.charge(c, 0)
 			return false, nil
 		}
 		if err != nil {
@@ -129,9 +154,28 @@ func (m *merger) advance(ctx context.Context, c *cursor) (bool, error) {
 		if rec.NumRows() == 0 {
 			continue
 		}
+		if m.res != nil {
+			if n := logicalBytes(rec); !m.charge(c, n) {
+				return false, m.res.Exceeded(n - c.bytes)
+			}
+		}
 		c.rec, c.row, c.keys = rec, 0, newRowKeys(rec, m.keys)
 		return true, nil
 	}
+}
+
+// charge makes c's batch count n bytes; it reports false when that was
+// refused.
+func (m *merger) charge(c *cursor, n int64) bool {
+	if m.res == nil || n == c.bytes {
+		return true
+	}
+	if !m.res.Resize(m.res.Held() + n - c.bytes) {
+		return false
+	}
+	m.held += n - c.bytes
+	c.bytes = n
+	return true
 }
 
 // refill moves the top cursor to its input's next batch, dropping the input
@@ -198,6 +242,11 @@ func (m *merger) merge(ctx context.Context) (arrow.Record, error) {
 	}
 	if m.b == nil {
 		m.b = array.NewRecordBuilder(m.mem, m.schema)
+		for i, f := range m.schema.Fields() {
+			if f.Type.ID() == arrow.STRING {
+				m.strCols = append(m.strCols, i)
+			}
+		}
 	}
 	held := 0
 	for held < m.batch && len(m.heap) > 0 {
@@ -236,6 +285,9 @@ func (m *merger) merge(ctx context.Context) (arrow.Record, error) {
 		} else {
 			end = limit
 		}
+		for _, col := range m.strCols {
+			reserveStrings(m.b.Field(col).(*array.StringBuilder), top.rec.Column(col).(*array.String), top.row, end)
+		}
 		for col := 0; col < int(top.rec.NumCols()); col++ {
 			if err := m.cp.AppendRange(m.b.Field(col), top.rec.Column(col), top.row, end); err != nil {
 				return nil, err
@@ -258,6 +310,19 @@ func (m *merger) merge(ctx context.Context) (arrow.Record, error) {
 	return m.b.NewRecordBatch(), nil
 }
 
+// reserveStrings makes room in b for the bytes of rows [from, to) of col,
+// at least doubling the room when it grows. The copy itself reserves just
+// what it needs, which is right for one big copy but, for the short runs a
+// merge copies from each input in turn, would reallocate (and move) the
+// whole buffer on almost every call.
+func reserveStrings(b *array.StringBuilder, col *array.String, from, to int) {
+	offs := col.ValueOffsets()
+	need := int(offs[to] - offs[from])
+	if b.DataLen()+need > b.DataCap() {
+		b.ReserveData(max(need, b.DataCap()))
+	}
+}
+
 // Close releases the merge's state and closes every input; it may be called
 // more than once.
 func (m *merger) Close() error {
@@ -273,6 +338,12 @@ func (m *merger) Close() error {
 		m.b.Release()
 		m.b = nil
 	}
+	if m.ownRes {
+		m.res.Free()
+	} else if m.res != nil {
+		m.res.Resize(m.res.Held() - m.held)
+	}
+	m.held = 0
 	var errs []error
 	for _, in := range m.inputs {
 		errs = append(errs, in.Close())

@@ -23,16 +23,26 @@ import (
 // O(log k).
 const compactMin = 4096
 
+// Under a memory limit, coalesceBatches buffered batches in a row of fewer
+// than coalesceRows rows each are copied into one (see coalesce).
+const (
+	coalesceRows    = 128
+	coalesceBatches = 16
+)
+
 // NewSort returns an operator that outputs its whole input ordered by keys:
 // NULLs first ascending and last descending, strings byte-wise, ties in
-// input order (stable). It buffers the input in memory.
+// input order (stable). It buffers the input in memory; under env.Budget,
+// what does not fit is spilled to env.SpillDir as sorted runs, merged at
+// the end (see the package doc).
 func NewSort(input exec.Operator, keys []planner.SortKey, env exec.Env) (exec.Operator, error) {
 	return newSorter(input, keys, -1, env)
 }
 
 // NewTopK returns an operator that outputs the first k rows of its input in
 // the order NewSort would, holding only about 2k rows at a time. k = 0 reads
-// nothing.
+// nothing. Under env.Budget, k rows that do not fit fail with an
+// *exec.MemoryLimitError.
 func NewTopK(input exec.Operator, keys []planner.SortKey, k int64, env exec.Env) (exec.Operator, error) {
 	if k < 0 {
 		return nil, fmt.Errorf("internal: top-k with k = %d", k)
@@ -44,12 +54,18 @@ func newSorter(input exec.Operator, keys []planner.SortKey, k int64, env exec.En
 	if err := checkKeys(input.Schema(), keys); err != nil {
 		return nil, err
 	}
-	s := &sorter{input: input, keys: keys, k: k, mem: env.Alloc, batch: env.BatchSize}
+	s := &sorter{input: input, keys: keys, k: k, mem: env.Alloc, batch: env.BatchSize,
+		budget: env.Budget, spillDir: env.SpillDir, fanIn: spillFanIn}
 	if s.mem == nil {
 		s.mem = memory.DefaultAllocator
 	}
 	if s.batch <= 0 {
 		s.batch = exec.DefaultBatchSize
+	}
+	if s.budget != nil {
+		s.res = s.budget.NewReservation("sort")
+		s.seen = make(map[*memory.Buffer]struct{})
+		s.rowCost = sortRowBytes(input.Schema(), keys)
 	}
 	return s, nil
 }
@@ -68,10 +84,28 @@ type sorter struct {
 	worst       *rowKeys     // TopK: the key view of kept, to compare input rows with its last
 	rows        []int32      // beatKept's scratch
 
+	// Memory accounting, all nil without a budget. Each buffered batch is
+	// charged twice its buffers (sorting concatenates them into a copy)
+	// plus rowCost a row, so that sorting what is held stays within what
+	// was reserved.
+	budget  *exec.Budget
+	res     *exec.Reservation
+	seen    map[*memory.Buffer]struct{} // buffers already charged
+	rowCost int64
+	// The last tiny batches buffered, how many and what they were charged.
+	tiny     int
+	tinyCost int64
+
+	// Spilling (Sort only): sorted runs in input order, merged at the end.
+	spillDir string
+	fanIn    int      // the most inputs one merge reads
+	runs     []string // spill files not yet removed, oldest rows first
+	runRows  int      // rows per batch in a spill file
+	ioBuf    int      // bytes of each spill file's read or write buffer
+	merged   exec.Operator
+
 	sorted bool
-	all    arrow.Record // the sorted input (Sort: in perm order; TopK: kept)
-	perm   []int32      // Sort: output order of all's rows
-	pos    int
+	result sortedRows // the sorted input (TopK: kept)
 	cp     gather.Rows
 	out    arrow.Record
 	err    error
@@ -93,9 +127,12 @@ func (s *sorter) Next(ctx context.Context) (arrow.Record, error) {
 	}
 	rec, err := s.next(ctx)
 	if err != nil {
-		if err != io.EOF {
+		var mle *exec.MemoryLimitError
+		if err != io.EOF && !errors.As(err, &mle) {
 			err = fmt.Errorf("sort: %w", err)
 		}
+		// Nothing more will be read: the spill files go now, not at Close.
+		s.dropSpill()
 		s.err = err
 		return nil, err
 	}
@@ -110,17 +147,15 @@ func (s *sorter) next(ctx context.Context) (arrow.Record, error) {
 		}
 		s.sorted = true
 	}
-	n := len(s.perm)
-	if s.all == nil || s.pos >= n {
-		return nil, io.EOF
+	if s.merged != nil {
+		rec, err := s.merged.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rec.Retain()
+		return rec, nil
 	}
-	to := min(s.pos+s.batch, n)
-	rows := s.perm[s.pos:to]
-	s.pos = to
-	if contiguous(rows) {
-		return s.all.NewSlice(int64(rows[0]), int64(rows[0])+int64(len(rows))), nil
-	}
-	return s.cp.Record(s.mem, s.all, rows)
+	return s.result.next(s.mem, s.batch)
 }
 
 func (s *sorter) consume(ctx context.Context) error {
@@ -154,8 +189,20 @@ func (s *sorter) consume(ctx context.Context) error {
 		} else {
 			rec.Retain()
 		}
+		var cost int64
+		if s.res != nil {
+			if cost, err = s.reserve(ctx, rec); err != nil {
+				rec.Release()
+				return err
+			}
+		}
 		s.pending = append(s.pending, rec)
 		s.pendingRows += rec.NumRows()
+		if s.res != nil {
+			if err := s.coalesce(rec.NumRows(), cost); err != nil {
+				return err
+			}
+		}
 		if s.k > 0 && s.pendingRows >= max(s.k, compactMin) {
 			if err := s.compact(); err != nil {
 				return err
@@ -166,15 +213,87 @@ func (s *sorter) consume(ctx context.Context) error {
 		if err := s.compact(); err != nil {
 			return err
 		}
-		s.all, s.kept = s.kept, nil
-		if s.all != nil {
-			s.perm = identity(int(s.all.NumRows()))
+		if s.kept != nil {
+			s.result = sortedRows{all: s.kept, perm: identity(int(s.kept.NumRows()))}
+			s.kept, s.worst = nil, nil
 		}
 		return nil
 	}
+	if len(s.runs) > 0 {
+		return s.mergeRuns(ctx)
+	}
 	all, perm, err := s.sortPending()
-	s.all, s.perm = all, perm
+	s.result = sortedRows{all: all, perm: perm}
 	return err
+}
+
+// reserve charges rec, which the caller is about to buffer, to the
+// reservation. When that is refused, Sort spills what it buffered and TopK
+// cuts its buffer back to k rows; if rec still does not fit, there is
+// nothing more to give back.
+func (s *sorter) reserve(ctx context.Context, rec arrow.Record) (int64, error) {
+	need := s.cost(rec)
+	if s.res.Grow(need) {
+		return need, nil
+	}
+	if len(s.pending) == 0 && s.kept == nil {
+		return 0, s.res.Exceeded(need)
+	}
+	var err error
+	if s.k > 0 {
+		err = s.compact()
+	} else {
+		err = s.spill(ctx)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if need = s.cost(rec); !s.res.Grow(need) {
+		return 0, s.res.Exceeded(need)
+	}
+	return need, nil
+}
+
+// coalesce copies runs of tiny batches, just buffered and charged cost,
+// into one: each batch has its own buffers of at least one allocation
+// each, so a thousand one-row batches hold many times their data, and
+// under a limit that would mean spilling far more often than the data
+// asks for.
+func (s *sorter) coalesce(rows, cost int64) error {
+	if rows >= coalesceRows {
+		s.tiny, s.tinyCost = 0, 0
+		return nil
+	}
+	s.tiny++
+	s.tinyCost += cost
+	if s.tiny < coalesceBatches {
+		return nil
+	}
+	from := len(s.pending) - s.tiny
+	rec, err := concat(s.mem, s.pending[from:])
+	if err != nil {
+		return err
+	}
+	for _, r := range s.pending[from:] {
+		r.Release()
+	}
+	s.pending = append(s.pending[:from], rec)
+	// The copy is smaller than what it replaces, so this shrinks; a
+	// refusal would leave the old, larger charge in place.
+	c := s.cost(rec)
+	s.res.Resize(s.res.Held() - s.tinyCost + c)
+	s.tiny, s.tinyCost = 0, 0
+	if rec.NumRows() < coalesceRows {
+		// Still tiny: coalesced again with the next ones.
+		s.tiny, s.tinyCost = 1, c
+	}
+	return nil
+}
+
+// cost is what buffering rec takes: its buffers not charged yet, once as
+// held and once for the copy that sorting makes, and the per-row scratch.
+func (s *sorter) cost(rec arrow.Record) int64 {
+	return 2*pinnedBytes(rec, s.seen) + rec.NumRows()*s.rowCost
 }
 
 // beatKept returns the rows of rec that sort strictly before the last of
@@ -216,12 +335,21 @@ func (s *sorter) compact() error {
 	if int64(len(perm)) > s.k {
 		perm = perm[:s.k]
 	}
-	if contiguous(perm) {
+	// A slice pins all of all's buffers: under a budget, copy when the
+	// kept rows are the smaller part.
+	if contiguous(perm) && (s.res == nil || 2*int64(len(perm)) >= all.NumRows()) {
 		s.kept = all.NewSlice(int64(perm[0]), int64(perm[0])+int64(len(perm)))
-		return nil
+	} else if s.kept, err = s.cp.Record(s.mem, all, perm); err != nil {
+		return err
 	}
-	s.kept, err = s.cp.Record(s.mem, all, perm)
-	return err
+	if s.res != nil {
+		// Only the kept rows are held now; charge them afresh.
+		clear(s.seen)
+		if need := s.cost(s.kept); !s.res.Resize(need) {
+			return s.res.Exceeded(need - s.res.Held())
+		}
+	}
+	return nil
 }
 
 // sortPending concatenates the pending batches into one and returns it with
@@ -229,6 +357,7 @@ func (s *sorter) compact() error {
 func (s *sorter) sortPending() (arrow.Record, []int32, error) {
 	recs := s.pending
 	s.pending, s.pendingRows = nil, 0
+	s.tiny, s.tinyCost = 0, 0
 	defer func() {
 		for _, r := range recs {
 			r.Release()
@@ -241,6 +370,11 @@ func (s *sorter) sortPending() (arrow.Record, []int32, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The batches are copied: let them go before sorting needs its scratch.
+	for _, r := range recs {
+		r.Release()
+	}
+	recs = nil
 	if perm, ok := sortOneKey(all, s.keys); ok {
 		return all, perm, nil
 	}
@@ -307,15 +441,51 @@ func (s *sorter) Close() error {
 		return nil
 	}
 	s.closed = true
-	for _, r := range []arrow.Record{s.out, s.kept, s.all} {
+	for _, r := range []arrow.Record{s.out, s.kept} {
 		if r != nil {
 			r.Release()
 		}
 	}
-	s.out, s.kept, s.all = nil, nil, nil
+	s.out, s.kept = nil, nil
+	s.result.release()
 	for _, r := range s.pending {
 		r.Release()
 	}
 	s.pending = nil
-	return s.input.Close()
+	err := s.dropSpill()
+	if s.res != nil {
+		s.res.Free()
+	}
+	return errors.Join(err, s.input.Close())
+}
+
+// sortedRows hands out the rows of a sorted batch in order.
+type sortedRows struct {
+	all  arrow.Record
+	perm []int32 // output order of all's rows
+	pos  int
+	cp   gather.Rows
+}
+
+// next returns the next up to batch rows as a new record (a slice of all
+// when they are adjacent in it), or io.EOF.
+func (r *sortedRows) next(mem memory.Allocator, batch int) (arrow.Record, error) {
+	n := len(r.perm)
+	if r.all == nil || r.pos >= n {
+		return nil, io.EOF
+	}
+	to := min(r.pos+batch, n)
+	rows := r.perm[r.pos:to]
+	r.pos = to
+	if contiguous(rows) {
+		return r.all.NewSlice(int64(rows[0]), int64(rows[0])+int64(len(rows))), nil
+	}
+	return r.cp.Record(mem, r.all, rows)
+}
+
+func (r *sortedRows) release() {
+	if r.all != nil {
+		r.all.Release()
+	}
+	*r = sortedRows{}
 }
