@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -34,6 +35,19 @@ type Config struct {
 	// DataDirs are registered at Open: each table file in them is named by
 	// its stem.
 	DataDirs []string
+	// AllowDirs confines the files SQL may read to these directories
+	// (symbolic links and `..` resolved; see internal/sandbox): a query
+	// naming a file elsewhere fails with "access denied". Empty: no
+	// restriction (the embedded default; `quern coordinator` and `quern
+	// worker` default to their working directory). "/" allows everything.
+	AllowDirs []string
+	// QueryTimeout, when positive, fails a statement that runs longer
+	// (reading its result included) with a *QueryTimeoutError and cancels
+	// its job on every worker.
+	QueryTimeout time.Duration
+	// MaxResultRows, when positive, fails a query whose result has more
+	// rows with a *ResultRowsError (it is not truncated).
+	MaxResultRows int64
 	// BroadcastJoinBytes: a join whose right input reads at most this many
 	// bytes is a broadcast (map-side) join, a larger one a reduce-side
 	// join. Zero always broadcasts; negative never does.
@@ -119,6 +133,9 @@ func Open(cfg Config) (*DB, error) {
 	cfg = cfg.withDefaults()
 	db := &DB{cfg: cfg, catalog: newCatalog(), mem: newMemStore(cfg.Allocator)}
 	db.session = sql.NewSession(db.catalog)
+	if err := db.useSandbox(); err != nil {
+		return nil, err
+	}
 	if cfg.Cluster != "" {
 		if len(cfg.DataDirs) > 0 {
 			return nil, errRemoteRegister
@@ -138,6 +155,7 @@ func Open(cfg Config) (*DB, error) {
 		return nil, err
 	}
 	db.engine = e
+	e.confine(db.catalog.access)
 	return db, nil
 }
 
@@ -288,7 +306,9 @@ type Result struct {
 }
 
 // Run runs one statement. It is Query with the job's statistics.
-func (db *DB) Run(ctx context.Context, query string) (*Result, error) {
+func (db *DB) Run(ctx context.Context, query string) (res *Result, err error) {
+	ctx, lim := db.limit(ctx) // limits.go
+	defer func() { res, err = lim.finish(res, err) }()
 	if strings.TrimSpace(query) == "" {
 		return nil, errors.New("empty statement")
 	}

@@ -93,6 +93,10 @@ func (db *DB) applySet(s *sql.SetVariable) error {
 		db.mu.Lock()
 		db.cfg.BroadcastJoinBytes = n
 		db.mu.Unlock()
+	case "query_timeout":
+		return db.setQueryTimeout(s.Value)
+	case "max_result_rows":
+		return db.setMaxResultRows(s.Value)
 	case "memory_limit":
 		n, err := strconv.ParseInt(s.Value, 10, 64)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/quernsql/quern/exec"
@@ -33,6 +34,10 @@ type Executor struct {
 	// pool's share of the machine); each job's own limit comes from its
 	// RunSettings.
 	Budget *exec.Budget
+	// Access, when set, vets every input file a map task opens (the
+	// worker's --allow-dir directories): a task is refused whatever
+	// coordinator sent it.
+	Access exectask.PathChecker
 
 	mu   sync.Mutex
 	jobs map[string]*execJob
@@ -133,10 +138,11 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 	}
 	job := ej.plan
 	stage := job.Stage(a.Task.Stage)
-	if stage == nil || a.Task.Index >= stage.Tasks {
+	if stage == nil || a.Task.Index < 0 || a.Task.Index >= stage.Tasks ||
+		(stage.Kind == planner.StageMap && a.Task.Index >= len(stage.Splits)) {
 		return OutputInfo{}, DeterministicError(fmt.Errorf("internal: job %s has no task %s", a.Task.Job, a.Task))
 	}
-	in := exectask.Input{Spool: x.Spool, Partitions: map[int][]string{}}
+	in := exectask.Input{Spool: x.Spool, Partitions: map[int][]string{}, Access: x.Access}
 	byPath := map[string]InputLocation{}
 	if stage.Kind == planner.StageMap {
 		in.Split = stage.Splits[a.Task.Index]
@@ -151,6 +157,9 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 			part = 0
 		}
 		p, err := PartitionPath(loc, part)
+		if err == nil && !x.owns(p) {
+			err = fmt.Errorf("internal: input %s of %s is not a file of this worker (under %s)", p, a, x.Dir)
+		}
 		if err != nil {
 			return OutputInfo{}, DeterministicError(err)
 		}
@@ -182,6 +191,19 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 	}
 	meta, _ := json.Marshal(m)
 	return OutputInfo{Rows: out.Rows, Bytes: out.Bytes, Meta: meta, Spilled: env.Budget.Spilled()}, nil
+}
+
+// owns reports whether path lies under the executor's directory: partition
+// files are always this worker's own (written here or fetched here), so a
+// path elsewhere in a task's inputs is refused before anything opens it.
+func (x *Executor) owns(path string) bool {
+	dir, err1 := filepath.Abs(x.Dir)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != "."
 }
 
 // isDeterministic tells errors that would recur on any worker (bad input,

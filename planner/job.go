@@ -82,15 +82,53 @@ func (o *Op) Reads() []*Op {
 	return out
 }
 
-// Split is the part of a table one map task reads.
+// Split is the part of a table one map task reads: a part of one file
+// (Path with a byte range or row groups), several whole files (Files, read
+// one after another: small files grouped up to the split size), or rows of
+// an in-memory table. Parts() lists the file parts either way.
 type Split struct {
 	Path      string `json:"path,omitempty"`
 	Start     int64  `json:"start,omitempty"`
 	End       int64  `json:"end,omitempty"`        // byte range [Start, End) for text formats
-	RowGroups []int  `json:"row_groups,omitempty"` // Parquet
+	RowGroups []int  `json:"row_groups,omitempty"` // Parquet; none: every row group
 	MemID     string `json:"mem_id,omitempty"`     // in-memory table
 	RowStart  int64  `json:"row_start,omitempty"`  // in-memory rows [RowStart, RowEnd)
 	RowEnd    int64  `json:"row_end,omitempty"`
+	// Files, when set, are the parts the task reads in order, and Path is
+	// empty.
+	Files []FileRange `json:"files,omitempty"`
+}
+
+// FileRange is one file's part of a split: bytes [Start, End) of a text
+// format, or RowGroups of a Parquet file (none listed: every row group,
+// checking that the file has the table's columns).
+type FileRange struct {
+	Path      string `json:"path"`
+	Start     int64  `json:"start,omitempty"`
+	End       int64  `json:"end,omitempty"`
+	RowGroups []int  `json:"row_groups,omitempty"`
+}
+
+// Parts lists the file parts s reads, in order (none for an in-memory or
+// empty split).
+func (s Split) Parts() []FileRange {
+	if len(s.Files) > 0 {
+		return s.Files
+	}
+	if s.Path == "" {
+		return nil
+	}
+	return []FileRange{{Path: s.Path, Start: s.Start, End: s.End, RowGroups: s.RowGroups}}
+}
+
+// Bytes is how many file bytes s reads by byte range (Parquet row groups
+// are not counted).
+func (s Split) Bytes() int64 {
+	var n int64
+	for _, p := range s.Parts() {
+		n += max(p.End-p.Start, 0)
+	}
+	return n
 }
 
 // Partitioning says how a stage's output is cut for the next stage:

@@ -467,12 +467,14 @@ func splitTarget(t *Table, cfg LowerConfig) int64 {
 // TableSplits cuts a table's input into map-task splits of about
 // cfg.SplitSize bytes (more on big inputs, see MapTasksPerWorker): byte
 // ranges of text formats (the readers align them to line starts), groups of
-// Parquet row groups, row ranges of in-memory tables.
+// Parquet row groups, row ranges of in-memory tables. Files no bigger than
+// the target (and unsplittable ones) are read whole, and consecutive small
+// ones share a split up to the target, so that a glob over thousands of
+// small files makes about total size / target tasks, not one per file.
 func TableSplits(t *Table, cfg LowerConfig) []Split {
 	var out []Split
 	cfg.SplitSize = splitTarget(t, cfg)
-	switch t.Format {
-	case FormatMemory:
+	if t.Format == FormatMemory {
 		for lo := int64(0); lo < t.MemRows; lo += cfg.MemSplitRows {
 			out = append(out, Split{MemID: t.MemID, RowStart: lo, RowEnd: min(lo+cfg.MemSplitRows, t.MemRows)})
 		}
@@ -480,12 +482,35 @@ func TableSplits(t *Table, cfg LowerConfig) []Split {
 			out = append(out, Split{MemID: t.MemID})
 		}
 		return out
-	case FormatParquet:
-		for _, f := range t.Files {
-			n := len(f.RowGroups)
-			if n == 0 {
+	}
+	var group []FileRange
+	var groupBytes int64
+	flush := func() {
+		switch len(group) {
+		case 0:
+		case 1:
+			g := group[0]
+			out = append(out, Split{Path: g.Path, Start: g.Start, End: g.End, RowGroups: g.RowGroups})
+		default:
+			out = append(out, Split{Files: group})
+		}
+		group, groupBytes = nil, 0
+	}
+	for _, f := range t.Files {
+		if whole := wholeFile(t, f, cfg.SplitSize); whole != nil {
+			if f.Size >= cfg.SplitSize { // a task of its own
+				out = append(out, Split{Path: whole.Path, Start: whole.Start, End: whole.End, RowGroups: whole.RowGroups})
 				continue
 			}
+			if groupBytes > 0 && groupBytes+f.Size > cfg.SplitSize {
+				flush()
+			}
+			group = append(group, *whole)
+			groupBytes += f.Size
+			continue
+		}
+		if t.Format == FormatParquet {
+			n := len(f.RowGroups)
 			per := max(1, int(cfg.SplitSize/max(1, f.Size/int64(n))))
 			for g := 0; g < n; g += per {
 				var groups []int
@@ -494,25 +519,41 @@ func TableSplits(t *Table, cfg LowerConfig) []Split {
 				}
 				out = append(out, Split{Path: f.Path, RowGroups: groups})
 			}
+			continue
 		}
-	default:
-		for _, f := range t.Files {
-			if t.Unsplittable || f.Size <= cfg.SplitSize {
-				out = append(out, Split{Path: f.Path, Start: 0, End: f.Size})
-				continue
-			}
-			n := (f.Size + cfg.SplitSize - 1) / cfg.SplitSize
-			step := (f.Size + n - 1) / n
-			for lo := int64(0); lo < f.Size; lo += step {
-				out = append(out, Split{Path: f.Path, Start: lo, End: min(lo+step, f.Size)})
-			}
+		n := (f.Size + cfg.SplitSize - 1) / cfg.SplitSize
+		step := (f.Size + n - 1) / n
+		for lo := int64(0); lo < f.Size; lo += step {
+			out = append(out, Split{Path: f.Path, Start: lo, End: min(lo+step, f.Size)})
 		}
 	}
+	flush()
 	if len(out) == 0 {
 		// An empty input still runs one task, so that the job has a shape.
 		out = append(out, Split{Path: "", Start: 0, End: 0})
 	}
 	return out
+}
+
+// wholeFile is the part that reads all of f when f is read by one task
+// (nil when f is cut): a file no bigger than target, an unsplittable one,
+// or a Parquet file whose row groups the catalog did not list (it inspects
+// only big files of a glob).
+func wholeFile(t *Table, f File, target int64) *FileRange {
+	if t.Format == FormatParquet {
+		if len(f.RowGroups) > 0 && f.Size > target {
+			return nil
+		}
+		r := &FileRange{Path: f.Path}
+		for g := range f.RowGroups {
+			r.RowGroups = append(r.RowGroups, g)
+		}
+		return r
+	}
+	if f.Size > target && !t.Unsplittable {
+		return nil
+	}
+	return &FileRange{Path: f.Path, Start: 0, End: f.Size}
 }
 
 // union lowers UNION ALL: both inputs go to one reduce stage that reads

@@ -58,8 +58,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	csvOut := fs.Bool("csv", false, "shorthand for --format csv")
 	jsonOut := fs.Bool("json", false, "shorthand for --format json")
 	outPath := fs.String("o", "", "write results to `FILE` instead of standard output")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
 	memLimit := fs.String("memory-limit", "", "each query's memory `SIZE` (e.g. 2GB, 512MB; -1: none); aggregations and sorts spill to disk past it (default: 60% of RAM)")
 	useCluster := clusterClientFlags(fs)
+	useLimits := limitFlags(fs, false)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -143,6 +145,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cfg.MemoryLimit = n
 	}
 	limitGoHeap(cfg.MemoryLimit)
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "quern: --cpuprofile: %v\n", err)
+			return 2
+		}
+		defer stop()
+	}
+	useLimits(&cfg)
 	useCluster(&cfg)
 	db, err := quern.Open(cfg)
 	if err != nil {

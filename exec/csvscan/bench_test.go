@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/exec/compressed"
 )
 
 // The TPC-H and h2o files come from /work/shared/bench's generators:
@@ -52,6 +54,41 @@ func BenchmarkScanGenerated(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchScan(b, path, map[string][]int{"q1-7cols": q1Columns})
+}
+
+// BenchmarkScanCompressed reads the generated file gzipped and
+// zstd-compressed; MB/s counts decompressed bytes.
+func BenchmarkScanCompressed(b *testing.B) {
+	data := []byte(fakeLineitem(100_000))
+	for _, name := range []string{"lineitem.csv.gz", "lineitem.csv.zst"} {
+		path := filepath.Join(b.TempDir(), name)
+		if err := compressed.WriteFile(path, data); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			f, err := Sniff(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				rd, err := NewReader(path, f, q1Columns, Range{0, 1}, memory.DefaultAllocator, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					_, err := rd.Next(context.Background())
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				rd.Close()
+			}
+		})
+	}
 }
 
 func benchScan(b *testing.B, path string, projections map[string][]int) {

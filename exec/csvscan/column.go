@@ -184,3 +184,45 @@ func (c *column) release() {
 		}
 	}
 }
+
+// columnMark is a column's fill level, to roll a failed flush back to.
+type columnMark struct{ n, nulls, dataLen int }
+
+func (c *column) mark() columnMark { return columnMark{c.n, c.nulls, c.dataLen} }
+
+// rollback undoes appendSpans calls since m that touched at most rows rows,
+// including one that failed halfway: bits it set or cleared are restored so
+// the rows can be appended again.
+func (c *column) rollback(m columnMark, rows int) {
+	rows = min(rows, c.cap-m.n)
+	if c.validity != nil {
+		bitutil.SetBitsTo(c.validity.Bytes(), int64(m.n), int64(rows), true)
+	}
+	if c.typ == Boolean {
+		bitutil.SetBitsTo(c.values.Bytes(), int64(m.n), int64(rows), false)
+	}
+	c.n, c.nulls, c.dataLen = m.n, m.nulls, m.dataLen
+}
+
+// readable reports whether appendSpans would take s.
+func (c *column) readable(buf []byte, s span) bool {
+	if s.start == s.end || c.typ == Varchar {
+		return true
+	}
+	if s.flags&flagEscaped != 0 {
+		return false
+	}
+	v := buf[s.start:s.end]
+	var ok bool
+	switch c.typ {
+	case BigInt:
+		_, ok = parseInt(v)
+	case Double:
+		_, ok = parseFloat(v)
+	case Date:
+		_, ok = parseDate(v)
+	case Boolean:
+		_, ok = parseBool(v)
+	}
+	return ok
+}

@@ -56,6 +56,13 @@ type Format struct {
 	// SampleRows is how many data rows the types were inferred from; errors
 	// about values that contradict a type quote it.
 	SampleRows int
+	// Source is the file Sniff read. The other files of a glob are read with
+	// the same Format, and errors about them name it.
+	Source string `json:",omitempty"`
+	// IgnoreErrors makes a Reader skip malformed records (a value its
+	// column's type cannot read, a wrong number of fields, broken quoting)
+	// and count them (see Reader.Skipped) instead of failing.
+	IgnoreErrors bool `json:",omitempty"`
 }
 
 // Schema is the Arrow schema of a whole row: one nullable field per column.
@@ -131,6 +138,11 @@ type ParseError struct {
 	Line int64 // 1-based
 	Col  int64 // 1-based byte column; 0 when the whole line is meant
 	Msg  string
+	// For a value its column's type cannot read: the 1-based field number,
+	// the column's name and the value as written (Field is 0 otherwise).
+	Field  int
+	Column string
+	Value  string
 }
 
 func (e *ParseError) Error() string {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/exec/compressed"
 )
 
 const (
@@ -24,6 +26,10 @@ const (
 	// maxBatchBytes ends a batch early so string offsets (int32) cannot
 	// overflow however long the records are.
 	maxBatchBytes = 1 << 30
+
+	// wholeStream is the End of the range over a compressed file: its
+	// decompressed size is unknown, and it is always read whole.
+	wholeStream = 1 << 62
 )
 
 var errClosed = errors.New("internal: csv reader used after Close")
@@ -34,7 +40,7 @@ type Reader struct {
 	path    string
 	format  Format
 	rng     Range
-	file    *os.File
+	file    *compressed.File
 	schema  *arrow.Schema
 	sp      *splitter
 	cols    []column
@@ -55,6 +61,13 @@ type Reader struct {
 	done    bool
 	rec     arrow.Record
 	err     error // sticky: a failed reader keeps failing the same way
+
+	// With Format.IgnoreErrors: the records skipped and the error the first
+	// of them would have been.
+	skipped   int64
+	firstSkip error
+	dropped   int          // rows of the current batch flushSkipping dropped
+	marks     []columnMark // scratch for flushSkipping
 }
 
 // NewReader opens path to read the records that r owns (see Range) with
@@ -62,6 +75,14 @@ type Reader struct {
 // the order wanted). With no columns it still counts rows: its batches have
 // zero columns and NumRows set. Batches hold at most batchSize rows
 // (DefaultBatchSize if batchSize <= 0); memory for them comes from alloc.
+//
+// A path ending in .gz or .zst is decompressed as it is read (see package
+// compressed); such a file is read whole, so r must start at 0 and its End
+// is ignored. Lines and columns in errors count decompressed bytes.
+//
+// The reader that starts at offset 0 checks the file's header against
+// f.Header, so that a file of a glob whose columns differ from those of the
+// file the Format was sniffed from is an error naming both.
 func NewReader(path string, f Format, columns []int, r Range, alloc memory.Allocator, batchSize int) (*Reader, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
@@ -105,12 +126,21 @@ func NewReader(path string, f Format, columns []int, r Range, alloc memory.Alloc
 	}
 	rd.schema = arrow.NewSchema(fields, nil)
 	rd.spans = make([]span, len(columns)*rd.flushRows)
-	file, err := os.Open(path)
+	file, err := compressed.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	rd.file = file
-	rd.buf = make([]byte, max(min(bufSize, r.End-r.Start+tailRead), tailRead))
+	size := min(bufSize, r.End-r.Start+tailRead)
+	if file.Compressed() {
+		if r.Start > 0 {
+			file.Close()
+			return nil, fmt.Errorf("internal: %s: a compressed file is read whole, not from byte %d", path, r.Start)
+		}
+		rd.rng.End = wholeStream
+		size = bufSize
+	}
+	rd.buf = make([]byte, max(size, tailRead))
 	return rd, nil
 }
 
@@ -147,6 +177,12 @@ func (r *Reader) Next(ctx context.Context) (arrow.Record, error) {
 		r.cols[i].start(r.batchSize)
 	}
 	rows, err := r.read(r.batchSize)
+	for err == nil && rows == 0 && !r.done {
+		// Every record of the batch was malformed and skipped.
+		if err = ctx.Err(); err == nil {
+			rows, err = r.read(r.batchSize)
+		}
+	}
 	if err != nil || rows == 0 {
 		for i := range r.cols {
 			r.cols[i].release()
@@ -210,7 +246,9 @@ func (r *Reader) seek() error {
 				}
 				continue
 			}
-			next, nf, res := r.sp.record(r.buf[:r.lim], r.pos, r.eof, 0, r.spans)
+			hs := newSplitter(r.format.Delim, r.format.Quoted, r.format.MultilineQuotes)
+			hs.all = true
+			next, _, res := hs.record(r.buf[:r.lim], r.pos, r.eof, 0, nil)
 			switch res {
 			case recMore:
 				if err := r.refill(); err != nil {
@@ -218,12 +256,13 @@ func (r *Reader) seek() error {
 				}
 				continue
 			case recErr:
+				r.sp.errKind, r.sp.errAt = hs.errKind, hs.errAt
 				return r.quoteError()
 			case recBlank:
 				return &ParseError{Path: r.path, Line: 1, Msg: "blank first line; a CSV file starts with a header line naming its columns"}
 			}
-			if nf != r.nfields {
-				return &ParseError{Path: r.path, Line: 1, Msg: fmt.Sprintf("header has %d fields, expected %d (has the file changed since it was sniffed?)", nf, r.nfields)}
+			if err := r.checkHeader(columnNames(r.buf, hs.fields)); err != nil {
+				return err
 			}
 			r.pos = next
 			return nil
@@ -247,10 +286,44 @@ func (r *Reader) seek() error {
 	}
 }
 
+// checkHeader compares a file's column names with the Format's.
+func (r *Reader) checkHeader(names []string) error {
+	same := len(names) == len(r.format.Header)
+	for i := 0; same && i < len(names); i++ {
+		same = names[i] == r.format.Header[i]
+	}
+	if same {
+		return nil
+	}
+	msg := fmt.Sprintf("the header names the columns (%s) but the table has (%s)", shortList(names), shortList(r.format.Header))
+	if src := r.format.Source; src != "" && src != r.path {
+		msg += ", from " + src + "; the files of a glob must have the same columns"
+	} else {
+		msg += " (has the file changed since it was sniffed?)"
+	}
+	return &ParseError{Path: r.path, Line: 1, Msg: msg}
+}
+
+// shortList prints column names for an error, eliding the middle of long
+// lists.
+func shortList(names []string) string {
+	if len(names) > 12 {
+		return strings.Join(names[:6], ", ") + fmt.Sprintf(", … %d more …, ", len(names)-11) + strings.Join(names[len(names)-5:], ", ")
+	}
+	return strings.Join(names, ", ")
+}
+
 // read splits up to limit records into the current batch and parses their
 // values. It returns how many it added; fewer than limit means the range is
-// done (or the batch holds maxBatchBytes).
+// done, the batch holds maxBatchBytes, or IgnoreErrors dropped some.
 func (r *Reader) read(limit int) (int, error) {
+	r.dropped = 0
+	rows, err := r.split(limit)
+	return rows - r.dropped, err
+}
+
+// split is read before dropped rows are taken off.
+func (r *Reader) split(limit int) (int, error) {
 	rows := 0
 	batchBytes := 0
 	for rows < limit && batchBytes < maxBatchBytes {
@@ -284,10 +357,29 @@ func (r *Reader) read(limit int) (int, error) {
 			r.pos = next
 			continue
 		case recErr:
-			return rows, r.quoteError()
+			if !r.format.IgnoreErrors {
+				return rows, r.quoteError()
+			}
+			next, ok := r.badRecordEnd()
+			if !ok {
+				if err := r.refill(); err != nil {
+					return rows, err
+				}
+				continue
+			}
+			r.skip(r.quoteError)
+			r.pos = next
+			continue
 		}
 		if nf != r.nfields {
-			return rows, r.fieldError(r.base+int64(r.pos), false, fieldCountMsg(r.nfields, nf))
+			at := r.base + int64(r.pos)
+			fieldErr := func() error { return r.fieldError(at, false, fieldCountMsg(r.nfields, nf)) }
+			if !r.format.IgnoreErrors {
+				return rows, fieldErr()
+			}
+			r.skip(fieldErr)
+			r.pos = next
+			continue
 		}
 		batchBytes += next - r.pos
 		r.pos = next
@@ -305,6 +397,9 @@ func (r *Reader) flush() error {
 		return nil
 	}
 	r.pending = 0
+	if r.format.IgnoreErrors {
+		return r.flushSkipping(n)
+	}
 	for i := range r.cols {
 		c := &r.cols[i]
 		spans := r.spans[i*r.flushRows : i*r.flushRows+n]
@@ -314,6 +409,89 @@ func (r *Reader) flush() error {
 	}
 	return nil
 }
+
+// flushSkipping is flush for IgnoreErrors: when a value does not read, the
+// columns are rolled back to before this flush, every pending row is
+// checked, the bad ones are dropped, and the rest are appended again. Bad
+// values are rare, so the happy path parses each value once.
+func (r *Reader) flushSkipping(n int) error {
+	r.marks = r.marks[:0]
+	for i := range r.cols {
+		r.marks = append(r.marks, r.cols[i].mark())
+	}
+	failed := false
+	for i := range r.cols {
+		c := &r.cols[i]
+		if c.appendSpans(r.buf, r.spans[i*r.flushRows:i*r.flushRows+n]) >= 0 {
+			failed = true
+			break
+		}
+	}
+	if !failed {
+		return nil
+	}
+	for i := range r.cols {
+		r.cols[i].rollback(r.marks[i], n)
+	}
+	kept := 0
+	for row := range n {
+		bad := -1
+		for i := range r.cols {
+			if !r.cols[i].readable(r.buf, r.spans[i*r.flushRows+row]) {
+				bad = i
+				break
+			}
+		}
+		if bad >= 0 {
+			c, s := &r.cols[bad], r.spans[bad*r.flushRows+row]
+			r.skip(func() error { return r.valueError(c, s) })
+			continue
+		}
+		for i := range r.cols {
+			r.spans[i*r.flushRows+kept] = r.spans[i*r.flushRows+row]
+		}
+		kept++
+	}
+	for i := range r.cols {
+		if r.cols[i].appendSpans(r.buf, r.spans[i*r.flushRows:i*r.flushRows+kept]) >= 0 {
+			return fmt.Errorf("internal: csvscan: %s: a value checked as readable did not read", r.path)
+		}
+	}
+	r.dropped += n - kept // read counted them when it split them
+	return nil
+}
+
+// skip counts one malformed record; describe builds the error it would have
+// been, only for the first, while the buffer still holds the record.
+func (r *Reader) skip(describe func() error) {
+	r.skipped++
+	if r.firstSkip == nil {
+		r.firstSkip = describe()
+	}
+}
+
+// badRecordEnd is where reading resumes after a record with broken quoting:
+// past the line end after the fault (the end of the file when the quote is
+// never closed). ok is false when the buffer does not reach that line end
+// yet.
+func (r *Reader) badRecordEnd() (next int, ok bool) {
+	if r.sp.errKind == errUnterminated {
+		return r.lim, true
+	}
+	at := max(r.sp.errAt, r.pos)
+	if k := bytes.IndexByte(r.buf[at:r.lim], '\n'); k >= 0 {
+		return at + k + 1, true
+	}
+	if r.eof {
+		return r.lim, true
+	}
+	return 0, false
+}
+
+// Skipped reports how many malformed records the reader has dropped so far
+// with Format.IgnoreErrors, and the error the first of them would have been
+// without it (nil when none was dropped).
+func (r *Reader) Skipped() (int64, error) { return r.skipped, r.firstSkip }
 
 // refill moves the unread bytes to the front of the buffer and reads more
 // after them, growing the buffer when one record fills it.
@@ -344,6 +522,8 @@ func (r *Reader) refill() error {
 	switch {
 	case err == io.EOF:
 		r.eof = true
+	case errors.Is(err, compressed.ErrCorrupt):
+		return err // names the file and the line
 	case err != nil:
 		return fmt.Errorf("read %s: %w", r.path, err)
 	}
@@ -368,8 +548,16 @@ func (r *Reader) valueError(c *column, s span) error {
 	if s.flags&flagQuoted != 0 {
 		off-- // point at the opening quote
 	}
-	return r.fieldError(off, true, fmt.Sprintf("cannot read %q as %s (column %s; type inferred from the first %d rows)",
-		shown, c.typ, r.format.Header[c.field], r.format.SampleRows))
+	from := ""
+	if src := r.format.Source; src != "" && src != r.path {
+		from = " of " + src
+	}
+	err := r.fieldError(off, true, fmt.Sprintf("column %d (%s): cannot read %q as %s; the type was inferred from the first %d rows%s",
+		c.field+1, r.format.Header[c.field], shown, c.typ, r.format.SampleRows, from))
+	if pe, ok := err.(*ParseError); ok {
+		pe.Field, pe.Column, pe.Value = c.field+1, r.format.Header[c.field], string(v)
+	}
+	return err
 }
 
 // fieldError builds a ParseError at file offset off, with the column when

@@ -283,25 +283,25 @@ func TestReadErrors(t *testing.T) {
 		want          string
 	}{
 		{"int", "a,b,c\n1,x,y\n2,x,y\n12x,x,y\n", i3,
-			`t.csv:4:1: cannot read "12x" as BIGINT (column a; type inferred from the first 2 rows)`},
+			`t.csv:4:1: column 1 (a): cannot read "12x" as BIGINT; the type was inferred from the first 2 rows`},
 		{"double", "a,b,c\n1,x,2\n2,x,1.5.1\n", with(i3, BigInt, Varchar, Double),
-			`t.csv:3:5: cannot read "1.5.1" as DOUBLE (column c; type inferred from the first 2 rows)`},
+			`t.csv:3:5: column 3 (c): cannot read "1.5.1" as DOUBLE; the type was inferred from the first 2 rows`},
 		{"bool", "a,b,c\r\n1,true,y\r\n2,yes,y\r\n", with(i3, BigInt, Boolean, Varchar),
-			`t.csv:3:3: cannot read "yes" as BOOLEAN (column b; type inferred from the first 2 rows)`},
+			`t.csv:3:3: column 2 (b): cannot read "yes" as BOOLEAN; the type was inferred from the first 2 rows`},
 		{"date", "a,b,c\n1,x,2024-02-30\n", with(i3, BigInt, Varchar, Date),
-			`t.csv:2:5: cannot read "2024-02-30" as DATE (column c; type inferred from the first 2 rows)`},
+			`t.csv:2:5: column 3 (c): cannot read "2024-02-30" as DATE; the type was inferred from the first 2 rows`},
 		{"quoted value", "a,b,c\n1,x,y\n\"1\"\"\",x,y\n", i3,
-			`t.csv:3:1: cannot read "1\"" as BIGINT (column a; type inferred from the first 2 rows)`},
+			`t.csv:3:1: column 1 (a): cannot read "1\"" as BIGINT; the type was inferred from the first 2 rows`},
 		{"after multiline field", "a,b,c\n1,\"x\ny\",z\n7,\"p\nq\",bad\n", with(Format{Delim: ',', Quoted: true, MultilineQuotes: true, Header: i3.Header, SampleRows: 2}, BigInt, Varchar, BigInt),
-			`t.csv:3:4: cannot read "z" as BIGINT (column c; type inferred from the first 2 rows)`},
+			`t.csv:3:4: column 3 (c): cannot read "z" as BIGINT; the type was inferred from the first 2 rows`},
 		{"long value", "a,b,c\n1,x,y\n" + strings.Repeat("9", 100) + ",x,y\n", i3,
-			`t.csv:3:1: cannot read "` + strings.Repeat("9", 80) + `…" as BIGINT (column a; type inferred from the first 2 rows)`},
+			`t.csv:3:1: column 1 (a): cannot read "` + strings.Repeat("9", 80) + `…" as BIGINT; the type was inferred from the first 2 rows`},
 		{"too few fields", "a,b,c\n1,x,y\n2,x\n", i3,
 			`t.csv:3: expected 3 fields as in the header, found 2`},
 		{"too many fields", "a,b,c\n1,x,y\n2,x,y,z\n", i3,
 			`t.csv:3: expected 3 fields as in the header, found 4`},
 		{"header changed", "a,b\n1,x\n", i3,
-			`t.csv:1: header has 2 fields, expected 3 (has the file changed since it was sniffed?)`},
+			`t.csv:1: the header names the columns (a, b) but the table has (a, b, c) (has the file changed since it was sniffed?)`},
 		{"byte after quote", "a,b,c\n1,\"x\"y,z\n", i3,
 			`t.csv:2:6: unexpected 'y' after a closing quote; a quote inside a quoted field is written as two quotes ("")`},
 		{"quote spans lines", "a,b,c\n1,\"x\ny\",z\n", i3,
@@ -352,7 +352,7 @@ func TestReadLateContradiction(t *testing.T) {
 	if f.Types[0] != BigInt || f.SampleRows >= rows {
 		t.Fatalf("format %+v", f)
 	}
-	want := fmt.Sprintf(`late.csv:%d:1: cannot read "x" as BIGINT (column n; type inferred from the first %d rows)`, rows+2, f.SampleRows)
+	want := fmt.Sprintf(`late.csv:%d:1: column 1 (n): cannot read "x" as BIGINT; the type was inferred from the first %d rows`, rows+2, f.SampleRows)
 	for _, split := range []int64{256 << 10, 1 << 30} {
 		_, err := scanAll(t, path, f, []int{0}, split, 1024, 0)
 		if err == nil || !strings.HasSuffix(err.Error(), want) {

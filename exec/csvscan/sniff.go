@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/quernsql/quern/exec/compressed"
 )
 
 const (
@@ -39,8 +40,20 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 //     else DATE, else VARCHAR. A column with no non-empty value is VARCHAR.
 //
 // Errors name the path (and the line where one applies).
-func Sniff(path string) (Format, error) {
-	file, err := os.Open(path)
+func Sniff(path string) (Format, error) { return SniffWith(path, SniffOptions{}) }
+
+// SniffOptions change how Sniff reads a file.
+type SniffOptions struct {
+	// IgnoreErrors sniffs a file with malformed records: records of the
+	// sample with the wrong number of fields or broken quoting are left
+	// out (a candidate delimiter may miss on up to a tenth of them), and
+	// the Format has IgnoreErrors set, so readers skip such records too.
+	IgnoreErrors bool
+}
+
+// SniffWith is Sniff with options.
+func SniffWith(path string, o SniffOptions) (Format, error) {
+	file, err := compressed.Open(path)
 	if err != nil {
 		return Format{}, err
 	}
@@ -48,6 +61,9 @@ func Sniff(path string) (Format, error) {
 	buf := make([]byte, sampleBytes+1)
 	n, err := io.ReadFull(file, buf)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		if errors.Is(err, compressed.ErrCorrupt) {
+			return Format{}, err // names the path and the line
+		}
 		return Format{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	eof := n <= sampleBytes
@@ -65,10 +81,10 @@ func Sniff(path string) (Format, error) {
 	if data[off] == '\n' || (data[off] == '\r' && off+1 < len(data) && data[off+1] == '\n') {
 		return Format{}, &ParseError{Path: path, Line: 1, Msg: "blank first line; a CSV file starts with a header line naming its columns"}
 	}
-	s := sample{path: path, data: data, off: off, eof: eof}
+	s := sample{path: path, data: data, off: off, eof: eof, lenient: o.IgnoreErrors}
 
 	delims := []byte{',', '|', ';', '\t'}
-	if strings.EqualFold(filepath.Ext(path), ".tsv") {
+	if strings.EqualFold(filepath.Ext(compressed.Strip(path)), ".tsv") {
 		delims = []byte{'\t'}
 	}
 	// A candidate must split every record it reaches the same way; among
@@ -92,7 +108,13 @@ func Sniff(path string) (Format, error) {
 	if best == nil || (best.header == 1 && widest != nil && widest.header > 1) {
 		return Format{}, widest.bad
 	}
-	return s.infer(best.delim, best.quoted)
+	f, err := s.infer(best.delim, best.quoted)
+	if err != nil {
+		return Format{}, err
+	}
+	f.Source = path
+	f.IgnoreErrors = o.IgnoreErrors
+	return f, nil
 }
 
 // sample is the start of a file held in memory while Sniff looks at it.
@@ -101,6 +123,9 @@ type sample struct {
 	data []byte
 	off  int  // where the header starts (after a BOM)
 	eof  bool // data holds the whole file
+	// lenient leaves malformed records out instead of failing
+	// (SniffOptions.IgnoreErrors).
+	lenient bool
 }
 
 // trial is how well one candidate delimiter and quoting split the sample.
@@ -109,6 +134,7 @@ type trial struct {
 	quoted bool
 	header int   // fields in the header
 	bad    error // the first record the candidate could not split consistently
+	ragged int   // records left out as malformed (lenient sniffing only)
 }
 
 func (s *sample) try(delim byte, quoted bool) *trial {
@@ -116,22 +142,41 @@ func (s *sample) try(delim byte, quoted bool) *trial {
 	sp := newSplitter(delim, quoted, true)
 	sp.all = true
 	rows := 0
-	stop, err := s.walk(sp, func(start int) error {
-		if rows == 0 {
-			t.header = len(sp.fields)
-		} else if len(sp.fields) != t.header {
-			return s.fieldCountError(start, t.header, len(sp.fields))
+	var firstBad error
+	malformed := func(err error) error {
+		if !s.lenient {
+			return err
+		}
+		t.ragged++
+		if firstBad == nil {
+			firstBad = err
 		}
 		rows++
 		if rows > detectRows {
 			return errStop
 		}
 		return nil
-	})
+	}
+	stop, err := s.walk(sp, func(start int) error {
+		if rows == 0 {
+			t.header = len(sp.fields)
+		} else if len(sp.fields) != t.header {
+			return malformed(s.fieldCountError(start, t.header, len(sp.fields)))
+		}
+		rows++
+		if rows > detectRows {
+			return errStop
+		}
+		return nil
+	}, malformed)
 	switch {
+	case err == errStop && t.ragged*10 > rows:
+		t.bad = firstBad
 	case err == errStop:
 	case err != nil:
 		t.bad = err
+	case t.ragged*10 > rows:
+		t.bad = firstBad
 	case rows > 0 && len(s.data)-stop > sampleBytes/4:
 		// A quote opened by mistake swallows the rest of the sample as one
 		// field; real records are not that long.
@@ -146,9 +191,11 @@ var errStop = errors.New("stop")
 
 // walk calls fn with the start offset of each record in the sample, the
 // fields being in sp.fields; it ends at the sample's end (an incomplete last
-// record is dropped), at a quoting error, or at fn's first error. It returns
-// the offset where it stopped.
-func (s *sample) walk(sp *splitter, fn func(start int) error) (int, error) {
+// record is dropped), at fn's first error, or at a quoting error. When
+// lenient, a quoting error past the header goes to malformed instead, and
+// the walk resumes after the line end that follows the fault. It returns the
+// offset where it stopped.
+func (s *sample) walk(sp *splitter, fn func(start int) error, malformed func(error) error) (int, error) {
 	p := s.off
 	for p < len(s.data) {
 		next, _, res := sp.record(s.data, p, s.eof, 0, nil)
@@ -156,7 +203,20 @@ func (s *sample) walk(sp *splitter, fn func(start int) error) (int, error) {
 		case recMore:
 			return p, nil
 		case recErr:
-			return p, s.quoteError(sp)
+			if !s.lenient || p == s.off {
+				return p, s.quoteError(sp)
+			}
+			if err := malformed(s.quoteError(sp)); err != nil {
+				return p, err
+			}
+			next = len(s.data)
+			if sp.errKind != errUnterminated {
+				k := bytes.IndexByte(s.data[sp.errAt:], '\n')
+				if k < 0 {
+					return len(s.data), nil // resumes past the sample
+				}
+				next = sp.errAt + k + 1
+			}
 		case recOK:
 			if err := fn(p); err != nil {
 				return p, err
@@ -201,6 +261,9 @@ func (s *sample) infer(delim byte, quoted bool) (Format, error) {
 			return nil
 		}
 		if len(sp.fields) != len(f.Header) {
+			if s.lenient {
+				return nil // left out, as the reader will skip it
+			}
 			return s.fieldCountError(start, len(f.Header), len(sp.fields))
 		}
 		rows++
@@ -237,7 +300,7 @@ func (s *sample) infer(delim byte, quoted bool) (Format, error) {
 			maybe[i] = m
 		}
 		return nil
-	})
+	}, func(error) error { return nil })
 	if err != nil {
 		return Format{}, err
 	}
@@ -266,11 +329,16 @@ func (s *sample) infer(delim byte, quoted bool) (Format, error) {
 }
 
 // names turns the header fields into unique, non-blank column names.
-func (s *sample) names(fields []span) []string {
+func (s *sample) names(fields []span) []string { return columnNames(s.data, fields) }
+
+// columnNames turns the header fields, spans of data, into unique,
+// non-blank column names (the rules are on Sniff). Readers use it too, to
+// check that each file of a glob names the same columns.
+func columnNames(data []byte, fields []span) []string {
 	out := make([]string, len(fields))
 	taken := make(map[string]bool, len(fields))
 	for i, fd := range fields {
-		v := s.data[fd.start:fd.end]
+		v := data[fd.start:fd.end]
 		if fd.flags&flagEscaped != 0 {
 			v = unescape(nil, v)
 		}

@@ -112,10 +112,12 @@ func TestSniff(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := Sniff(writeFile(t, c.file, c.content))
+			path := writeFile(t, c.file, c.content)
+			got, err := Sniff(path)
 			if err != nil {
 				t.Fatal(err)
 			}
+			c.want.Source = path
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("Sniff:\n got %+v\nwant %+v", got, c.want)
 			}

@@ -25,4 +25,10 @@
 // true 1-based line number, counted from the start of the file only when an
 // error needs it. Keys not in the Format are ignored; a key repeated on one
 // line keeps its last value.
+//
+// The files of a glob are read with the Format sniffed from one of them
+// (Format.Source); a reader of another file checks that the keys of its
+// first line are columns of the Format (ErrSchema otherwise). A .gz or .zst
+// file is decompressed as it is read (package compressed) and read whole by
+// one Reader; line numbers count decompressed lines.
 package jsonscan

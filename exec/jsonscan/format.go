@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/quernsql/quern/exec/compressed"
 )
 
 // Type is the SQL type of a JSON-lines column, spelled as SQL spells it so a
@@ -45,6 +46,9 @@ func (t Type) ArrowType() arrow.DataType {
 type Format struct {
 	Columns []string
 	Types   []Type
+	// Source is the file Sniff read. The other files of a glob are read with
+	// the same Format; errors about them name it.
+	Source string `json:",omitempty"`
 }
 
 // Schema is the Arrow schema of all columns; every field is nullable. The
@@ -93,8 +97,10 @@ const (
 // Sniff infers a Format from the first lines of a JSON-lines file (about
 // 1 MB or 10,000 lines, whichever ends first). A malformed line in the
 // sample is an error naming the path and line.
+//
+// A .gz or .zst file is decompressed as it is read (see package compressed).
 func Sniff(path string) (Format, error) {
-	f, err := os.Open(path)
+	f, err := compressed.Open(path)
 	if err != nil {
 		return Format{}, fmt.Errorf("jsonscan: %w", err)
 	}
@@ -114,7 +120,7 @@ func Sniff(path string) (Format, error) {
 			break
 		}
 		if err != nil {
-			return Format{}, fmt.Errorf("jsonscan: reading %s: %w", path, err)
+			return Format{}, readError(path, err)
 		}
 		bytes = start + int64(len(line)) + 1
 		blank, err := p.begin(line)
@@ -142,7 +148,7 @@ func Sniff(path string) (Format, error) {
 		}
 	}
 
-	out := Format{Columns: names, Types: make([]Type, len(names))}
+	out := Format{Columns: names, Types: make([]Type, len(names)), Source: path}
 	for i, s := range seen {
 		out.Types[i] = typeOf(s)
 	}
@@ -187,6 +193,18 @@ var ErrMalformed = errors.New("malformed JSON")
 
 // ErrType marks a value that its column's type cannot hold.
 var ErrType = errors.New("value does not match the column type")
+
+// ErrSchema marks a file of a glob whose keys are not the table's columns.
+var ErrSchema = errors.New("file does not match the table's columns")
+
+// readError wraps an I/O error of path once: decompression errors already
+// name the file and line.
+func readError(path string, err error) error {
+	if errors.Is(err, compressed.ErrCorrupt) {
+		return fmt.Errorf("jsonscan: %w", err)
+	}
+	return fmt.Errorf("jsonscan: reading %s: %w", path, err)
+}
 
 // LineError is a problem with one line of a file. It prints as
 // "path:LINE: message" and unwraps to ErrMalformed or ErrType.

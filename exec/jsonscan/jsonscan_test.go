@@ -141,10 +141,12 @@ func TestSniff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Sniff(writeFile(t, "t.jsonl", tt.content))
+			path := writeFile(t, "t.jsonl", tt.content)
+			got, err := Sniff(path)
 			if err != nil {
 				t.Fatal(err)
 			}
+			tt.want.Source = path
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("Sniff = %+v, want %+v", got, tt.want)
 			}
@@ -160,11 +162,12 @@ func TestSniffSampleBound(t *testing.T) {
 		fmt.Fprintf(&b, "{\"x\":%d}\n", i)
 	}
 	b.WriteString("{\"x\":1.5,\"late\":1}\n")
-	got, err := Sniff(writeFile(t, "t.jsonl", b.String()))
+	path := writeFile(t, "t.jsonl", b.String())
+	got, err := Sniff(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Format{Columns: []string{"x"}, Types: []Type{BigInt}}
+	want := Format{Columns: []string{"x"}, Types: []Type{BigInt}, Source: path}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Sniff = %+v, want %+v", got, want)
 	}
@@ -222,6 +225,7 @@ func TestReader(t *testing.T) {
 	wantFormat := Format{
 		Columns: []string{"id", "name", "score", "ok", "tags", "mixed", "unknown"},
 		Types:   []Type{BigInt, Varchar, Double, Boolean, Varchar, Varchar, Varchar},
+		Source:  path,
 	}
 	if !reflect.DeepEqual(f, wantFormat) {
 		t.Fatalf("Sniff = %+v, want %+v", f, wantFormat)

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/exec/compressed"
 )
 
 // Range is a byte range [Start, End) of a file. A Reader over it reads the
@@ -109,7 +110,7 @@ func (s *lineSource) fill() error {
 // projected columns of a Format.
 type Reader struct {
 	path      string
-	file      *os.File
+	file      *compressed.File
 	src       *lineSource
 	schema    *arrow.Schema
 	alloc     memory.Allocator
@@ -126,6 +127,11 @@ type Reader struct {
 	rec    arrow.Record
 	err    error // sticky: once failed, every Next reports it
 	done   bool
+
+	// For a file of a glob other than Format.Source: the Format's columns,
+	// against which the keys of the file's first line are checked.
+	checkKeys map[string]bool
+	source    string
 }
 
 // keyMemo remembers which slot the key at one member position resolved to.
@@ -152,11 +158,21 @@ type column struct {
 
 const readBufferSize = 256 << 10
 
+// wholeStream is the End of the range over a compressed file, whose
+// decompressed size is unknown until its end.
+const wholeStream = 1 << 62
+
 // NewReader opens path and prepares to read the lines of r, emitting the
 // Format's columns listed in columns (indexes into f.Columns, in output
 // order; a column may be listed twice). With no columns it emits 0-column
 // records whose NumRows counts the lines read. batchSize ≤ 0 means 16384
 // rows per record.
+//
+// A .gz or .zst file is decompressed as it is read and read whole: r must
+// start at 0, and its End is ignored. When path is not the file f was
+// sniffed from (f.Source), the reader from offset 0 checks that the keys of
+// the file's first line are all columns of f: the files of a glob share the
+// Format sniffed from one of them.
 func NewReader(path string, f Format, columns []int, r Range, alloc memory.Allocator, batchSize int) (*Reader, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
@@ -184,9 +200,16 @@ func NewReader(path string, f Format, columns []int, r Range, alloc memory.Alloc
 		fields[i] = arrow.Field{Name: name, Type: f.Types[c].ArrowType(), Nullable: true}
 	}
 
-	file, err := os.Open(path)
+	file, err := compressed.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("jsonscan: %w", err)
+	}
+	if file.Compressed() {
+		if r.Start > 0 {
+			file.Close()
+			return nil, fmt.Errorf("internal: jsonscan: %s: a compressed file is read whole, not from byte %d", path, r.Start)
+		}
+		r.End = wholeStream
 	}
 	rd := &Reader{
 		path:      path,
@@ -198,6 +221,13 @@ func NewReader(path string, f Format, columns []int, r Range, alloc memory.Alloc
 		slotOf:    slotOf,
 		slots:     make([]value, len(slotOf)),
 		stamp:     make([]int64, len(slotOf)),
+	}
+	if r.Start == 0 && f.Source != "" && f.Source != path {
+		rd.source = f.Source
+		rd.checkKeys = make(map[string]bool, len(f.Columns))
+		for _, c := range f.Columns {
+			rd.checkKeys[c] = true
+		}
 	}
 	bufSize := readBufferSize
 	if n := r.End - r.Start; n >= 0 && n < int64(bufSize) {
@@ -223,13 +253,10 @@ func NewReader(path string, f Format, columns []int, r Range, alloc memory.Alloc
 // first '\n' (which is the byte at Start-1 itself when a line starts at Start).
 func (rd *Reader) seek(r Range, bufSize int) error {
 	from := max(r.Start-1, 0)
-	if _, err := rd.file.Seek(from, io.SeekStart); err != nil {
-		return fmt.Errorf("jsonscan: %s: %w", rd.path, err)
-	}
-	rd.src = newLineSource(rd.file, from, bufSize)
+	rd.src = newLineSource(io.NewSectionReader(rd.file, from, wholeStream), from, bufSize)
 	if r.Start > 0 {
 		if _, _, err := rd.src.next(); err != nil && err != io.EOF {
-			return fmt.Errorf("jsonscan: reading %s: %w", rd.path, err)
+			return readError(rd.path, err)
 		}
 	}
 	rd.src.limit = r.End
@@ -295,7 +322,7 @@ func (rd *Reader) Next(ctx context.Context) (arrow.Record, error) {
 			break
 		}
 		if err != nil {
-			rd.err = fmt.Errorf("jsonscan: reading %s: %w", rd.path, err)
+			rd.err = readError(rd.path, err)
 			return nil, rd.err
 		}
 		added, err := rd.readLine(line)
@@ -338,6 +365,10 @@ func (rd *Reader) readLine(line []byte) (added bool, err error) {
 		if !ok {
 			break
 		}
+		if rd.checkKeys != nil && !rd.checkKeys[string(key)] {
+			return false, &kindError{kind: ErrSchema, msg: fmt.Sprintf(
+				"key %q is not a column of the table, whose columns come from %s; the files of a glob must have the same keys", key, rd.source)}
+		}
 		if len(rd.cols) == 0 {
 			continue
 		}
@@ -346,6 +377,7 @@ func (rd *Reader) readLine(line []byte) (added bool, err error) {
 			rd.stamp[i] = rd.seq
 		}
 	}
+	rd.checkKeys = nil // only the first line is checked: it is cheap and catches a different file
 	// Append only after the whole line parsed, so a malformed line never
 	// leaves a half-built row behind.
 	for i := range rd.cols {
@@ -447,7 +479,7 @@ func (rd *Reader) lineError(start int64, err error) error {
 }
 
 // countLines returns the 1-based number of the line starting at offset.
-func countLines(f *os.File, offset int64) (int64, error) {
+func countLines(f io.ReaderAt, offset int64) (int64, error) {
 	buf := make([]byte, 1<<20)
 	var n int64 = 1
 	for pos := int64(0); pos < offset; {

@@ -26,6 +26,10 @@
 // whoever wrote it. Timestamps keep the stored instant: UTC-adjusted values
 // become UTC wall-clock times; nanoseconds are floored to microseconds.
 //
+// NewFileReader reads every row group of a file after checking that its
+// columns are the table's (ErrSchema otherwise): the small files of a glob
+// are not inspected at planning, only by the task that reads them.
+//
 // Reader implements the exec.Operator contract structurally: Next returns a
 // record owned by the Reader and valid until the next Next or Close, at most
 // batchSize rows, io.EOF at the end; Close is idempotent. A corrupt or

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -132,6 +133,65 @@ func NewReader(path string, rowGroups []int, columns []int, alloc memory.Allocat
 		}
 	}
 	return rd, nil
+}
+
+// NewFileReader reads every row group of path, as NewReader does, after
+// checking that the file's columns are want's, names and types in order:
+// the files of a glob are read with the schema inspected from one of them,
+// and a file whose columns differ is an error naming it rather than columns
+// read by the wrong index.
+func NewFileReader(path string, want *arrow.Schema, columns []int, alloc memory.Allocator, batchSize int) (_ *Reader, err error) {
+	defer recoverCorrupt(path, &err)
+	f, err := open(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	all, err := describe(path, f)
+	groups := f.MetaData().NumRowGroups()
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := sameColumns(path, all, want); err != nil {
+		return nil, err
+	}
+	rowGroups := make([]int, groups)
+	for g := range rowGroups {
+		rowGroups[g] = g
+	}
+	return NewReader(path, rowGroups, columns, alloc, batchSize)
+}
+
+// ErrSchema marks a file of a glob whose columns are not the table's.
+var ErrSchema = errors.New("file does not match the table's columns")
+
+func sameColumns(path string, got []column, want *arrow.Schema) error {
+	same := len(got) == want.NumFields()
+	for i := 0; same && i < len(got); i++ {
+		f := want.Field(i)
+		same = got[i].Name == f.Name && arrow.TypeEqual(got[i].ArrowType(), f.Type)
+	}
+	if same {
+		return nil
+	}
+	list := func(n int, col func(int) string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = col(i)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Errorf("parquetscan: %s: %w: its columns are (%s), the table's (%s); the files of a glob must have the same columns",
+		path, ErrSchema,
+		list(len(got), func(i int) string { return got[i].Name + " " + typeName(got[i].ArrowType()) }),
+		list(want.NumFields(), func(i int) string { return want.Field(i).Name + " " + typeName(want.Field(i).Type) }))
+}
+
+func typeName(t arrow.DataType) string {
+	if t == nil {
+		return "UNSUPPORTED"
+	}
+	return t.String()
 }
 
 // leafRef is where a projected leaf column is read: by which of

@@ -39,6 +39,27 @@ type Input struct {
 	// Spool, when set, holds partitions in memory instead of files (the
 	// local pool), for both this task's input and its output.
 	Spool *shuffle.Spool
+	// Access, when set, vets the split's files before they are opened: a
+	// worker's allowed directories, enforced whoever planned the task.
+	Access PathChecker
+}
+
+// PathChecker refuses paths a task may not open (internal/sandbox.Dirs).
+type PathChecker interface {
+	Check(path string) error
+}
+
+// checkSplit applies in.Access to every file a map task reads.
+func checkSplit(in Input) error {
+	if in.Access == nil {
+		return nil
+	}
+	for _, part := range in.Split.Parts() {
+		if err := in.Access.Check(part.Path); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Build makes the operator tree of a fragment for one task's input.
@@ -62,6 +83,9 @@ func build(op *planner.Op, child exec.Operator, in Input, env exec.Env, mem MemT
 	schema := op.Schema.Arrow()
 	switch op.Kind {
 	case planner.OpScan:
+		if err := checkSplit(in); err != nil {
+			return nil, err
+		}
 		scan, err := scan(op, in.Split, env, mem)
 		if err != nil {
 			return nil, err
@@ -79,10 +103,18 @@ func build(op *planner.Op, child exec.Operator, in Input, env exec.Env, mem MemT
 		}
 		return f, nil
 	case planner.OpWordCount:
-		if in.Split.Path == "" {
+		if err := checkSplit(in); err != nil {
+			return nil, err
+		}
+		parts := in.Split.Parts()
+		if len(parts) == 0 {
 			return exec.NewEmpty(schema), nil
 		}
-		c, err := textscan.NewCounter(in.Split.Path, textscan.Range{Start: in.Split.Start, End: in.Split.End}, env.Alloc, env.BatchSize)
+		tp := make([]textscan.Part, len(parts))
+		for i, p := range parts {
+			tp[i] = textscan.Part{Path: p.Path, Range: textscan.Range{Start: p.Start, End: p.End}}
+		}
+		c, err := textscan.NewPartsCounter(tp, env.Alloc, env.BatchSize)
 		if err != nil {
 			return nil, err
 		}
@@ -162,38 +194,70 @@ func aggSpec(op *planner.Op) (agg.Spec, error) {
 	return spec, nil
 }
 
+// scan opens the readers of a map task's split: one reader over one part of
+// a file, or, for a split of several files, an operator that reads them one
+// after another (see partsScan).
 func scan(op *planner.Op, sp planner.Split, env exec.Env, mem MemTables) (exec.Operator, error) {
 	t := op.Table
 	if t.Format == planner.FormatMemory {
 		return mem.Scan(sp.MemID, sp.RowStart, sp.RowEnd, op.Columns, env)
 	}
-	if sp.Path == "" {
+	parts := sp.Parts()
+	if len(parts) == 0 {
 		return exec.NewEmpty(op.Schema.Arrow()), nil
 	}
+	open, err := partOpener(op, env)
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 1 {
+		return open(parts[0])
+	}
+	return newPartsScan(parts, open)
+}
+
+// partOpener decodes a table's reader options once and returns what opens
+// the reader of one file part.
+func partOpener(op *planner.Op, env exec.Env) (func(planner.FileRange) (exec.Operator, error), error) {
+	t := op.Table
 	switch t.Format {
 	case planner.FormatText:
-		r, err := textscan.NewReader(sp.Path, textscan.Range{Start: sp.Start, End: sp.End}, env.Alloc, env.BatchSize)
-		if err != nil {
-			return nil, err
-		}
-		if len(op.Columns) == 0 {
-			return newCountOnly(r), nil
-		}
-		return r, nil
+		return func(p planner.FileRange) (exec.Operator, error) {
+			r, err := textscan.NewReader(p.Path, textscan.Range{Start: p.Start, End: p.End}, env.Alloc, env.BatchSize)
+			if err != nil {
+				return nil, err
+			}
+			if len(op.Columns) == 0 {
+				return newCountOnly(r), nil
+			}
+			return r, nil
+		}, nil
 	case planner.FormatCSV:
 		var f csvscan.Format
 		if err := json.Unmarshal(t.Options, &f); err != nil {
 			return nil, fmt.Errorf("internal: CSV options of %s: %w", t.Name, err)
 		}
-		return csvscan.NewReader(sp.Path, f, op.Columns, csvscan.Range{Start: sp.Start, End: sp.End}, env.Alloc, env.BatchSize)
+		return func(p planner.FileRange) (exec.Operator, error) {
+			return csvscan.NewReader(p.Path, f, op.Columns, csvscan.Range{Start: p.Start, End: p.End}, env.Alloc, env.BatchSize)
+		}, nil
 	case planner.FormatJSONL:
 		var f jsonscan.Format
 		if err := json.Unmarshal(t.Options, &f); err != nil {
 			return nil, fmt.Errorf("internal: JSON options of %s: %w", t.Name, err)
 		}
-		return jsonscan.NewReader(sp.Path, f, op.Columns, jsonscan.Range{Start: sp.Start, End: sp.End}, env.Alloc, env.BatchSize)
+		return func(p planner.FileRange) (exec.Operator, error) {
+			return jsonscan.NewReader(p.Path, f, op.Columns, jsonscan.Range{Start: p.Start, End: p.End}, env.Alloc, env.BatchSize)
+		}, nil
 	case planner.FormatParquet:
-		return parquetscan.NewReader(sp.Path, sp.RowGroups, op.Columns, env.Alloc, env.BatchSize)
+		want := t.Schema.Arrow()
+		return func(p planner.FileRange) (exec.Operator, error) {
+			if len(p.RowGroups) == 0 {
+				// A whole file the catalog did not inspect: its columns
+				// are checked against the table's.
+				return parquetscan.NewFileReader(p.Path, want, op.Columns, env.Alloc, env.BatchSize)
+			}
+			return parquetscan.NewReader(p.Path, p.RowGroups, op.Columns, env.Alloc, env.BatchSize)
+		}, nil
 	}
 	return nil, fmt.Errorf("internal: no reader for format %q", t.Format)
 }

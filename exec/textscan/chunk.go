@@ -8,7 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
+
+	"github.com/quernsql/quern/exec/compressed"
 )
 
 // defaultChunkSize is how much one ReadAt asks for. Half a MiB keeps the
@@ -46,7 +47,7 @@ const (
 // pieces that never cut a word: each piece but the last ends just after a
 // separator, and the partial word after it is carried to the next piece.
 type chunker struct {
-	f     *os.File
+	f     *compressed.File
 	path  string
 	buf   []byte // cap(buf) >= len(buf)+pad
 	n     int    // buf[:n] holds bytes read and not yet consumed
@@ -59,25 +60,32 @@ type chunker struct {
 	maxWord int
 }
 
+// wholeStream stands for the unknown decompressed size of a compressed
+// file, which is always read whole.
+const wholeStream = 1 << 62
+
 func openChunker(path string, r Range, knobs testingKnobs) (*chunker, error) {
-	f, err := os.Open(path)
+	f, err := compressed.Open(path)
 	if err != nil {
 		return nil, fileErr(path, err)
 	}
-	st, err := f.Stat()
+	size, err := f.Size()
 	if err != nil {
 		f.Close()
 		return nil, fileErr(path, err)
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("textscan: %s is a directory, not a text file", path)
 	}
 	if r.Start < 0 || r.End < r.Start {
 		f.Close()
 		return nil, fmt.Errorf("textscan: %s: invalid range [%d, %d)", path, r.Start, r.End)
 	}
-	c := &chunker{f: f, path: path, size: st.Size()}
+	if f.Compressed() {
+		if r.Start > 0 {
+			f.Close()
+			return nil, fmt.Errorf("internal: textscan: %s: a compressed file is read whole, not from byte %d", path, r.Start)
+		}
+		size, r.End = wholeStream, wholeStream
+	}
+	c := &chunker{f: f, path: path, size: size}
 	c.end = min(r.End, c.size)
 	switch {
 	case r.Start >= c.end:
@@ -90,8 +98,8 @@ func openChunker(path string, r Range, knobs testingKnobs) (*chunker, error) {
 	chunkSize := cmp.Or(knobs.chunkSize, defaultChunkSize)
 	c.maxWord = cmp.Or(knobs.wordLimit, maxWordLen)
 	// A small range needs no big buffer; grow handles a long last word.
-	size := int(min(int64(chunkSize), max(c.end-c.pos+1, 64), int64(c.maxWord)+1))
-	c.buf = make([]byte, size, size+pad)
+	bufLen := int(min(int64(chunkSize), max(c.end-c.pos+1, 64), int64(c.maxWord)+1))
+	c.buf = make([]byte, bufLen, bufLen+pad)
 	return c, nil
 }
 
@@ -215,7 +223,7 @@ func lastSep(b []byte) int {
 // carry the path in a *fs.PathError.
 func fileErr(path string, err error) error {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) || errors.Is(err, compressed.ErrCorrupt) {
 		return fmt.Errorf("textscan: %w", err)
 	}
 	return fmt.Errorf("textscan: %s: %w", path, err)

@@ -55,4 +55,9 @@
 // Files are read with ReadAt into one reused buffer; a word that straddles
 // two reads is carried to the front of the buffer. Context cancellation is
 // checked before every read. Errors name the file.
+//
+// A .gz or .zst file is decompressed as it is read (package compressed) and
+// read whole, from a range that starts at 0. NewPartsCounter counts the
+// ranges of several files into one table (a map task over many small
+// files), opening them one at a time; a file's end always ends a word.
 package textscan

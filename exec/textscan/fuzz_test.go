@@ -10,10 +10,13 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/exec/compressed"
 )
 
 // FuzzCounter: for any bytes and any cut, the counter over the ranges
-// counts exactly the words the reader over the whole file sees.
+// counts exactly the words the reader over the whole file sees, and so do a
+// reader and a counter over the same bytes gzip-compressed.
 func FuzzCounter(f *testing.F) {
 	f.Add([]byte("The fox, the FOX!\r\n\n42 caf\xc3\xa9 \xff"), int64(3))
 	f.Fuzz(func(t *testing.T, data []byte, split int64) {
@@ -48,9 +51,53 @@ func FuzzCounter(f *testing.F) {
 			}
 		}
 		rd.Close()
+		gz := path + ".gz"
+		if err := compressed.WriteFile(gz, data); err != nil {
+			t.Fatal(err)
+		}
+		gzWords := map[string]int64{}
+		rd, err = NewReader(gz, Range{0, 1}, mem, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := rd.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := rec.Column(0).(*array.String)
+			for i := 0; i < w.Len(); i++ {
+				gzWords[w.Value(i)]++
+			}
+		}
+		rd.Close()
+		if len(gzWords) != len(want) {
+			t.Fatalf("gzipped reader found %d distinct words, plain %d", len(gzWords), len(want))
+		}
+		for w, n := range want {
+			if gzWords[w] != n {
+				t.Fatalf("word %q: gzipped reader %d, plain %d", w, gzWords[w], n)
+			}
+		}
 		got := map[string]int64{}
-		for _, r := range Splits(int64(len(data)), split) {
-			c, err := NewCounter(path, r, mem, 4)
+		ranges := Splits(int64(len(data)), split)
+		parts := []Part{{gz, Range{0, 1}}}
+		for _, r := range ranges {
+			parts = append(parts, Part{path, r})
+		}
+		for i, r := range ranges {
+			var c *Counter
+			var err error
+			if i == 0 {
+				// The first range counts the gzipped copy too, then the
+				// plain file's parts: twice the words in all.
+				c, err = NewPartsCounter(parts[:2], mem, 4)
+			} else {
+				c, err = NewCounter(path, r, mem, 4)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,8 +121,8 @@ func FuzzCounter(f *testing.F) {
 			t.Fatalf("counter found %d distinct words, reader %d", len(got), len(want))
 		}
 		for w, n := range want {
-			if got[w] != n {
-				t.Fatalf("word %q: counter %d, reader %d", w, got[w], n)
+			if got[w] != 2*n {
+				t.Fatalf("word %q: counters %d over the plain and gzipped files, reader %d", w, got[w], n)
 			}
 		}
 	})

@@ -210,7 +210,7 @@ func countAll(t *testing.T, path string, ranges []Range, batch int, knobs testin
 	defer mem.AssertSize(t, 0)
 	got := make(map[string]int64)
 	for _, r := range ranges {
-		c, err := newCounter(path, r, mem, batch, knobs)
+		c, err := newCounter([]Part{{path, r}}, mem, batch, knobs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -481,7 +481,7 @@ func TestLimits(t *testing.T) {
 			_, err = rd.Next(context.Background())
 			rd.Close()
 		} else {
-			c, _ := newCounter(path, Range{0, 200}, nil, 7, knobs)
+			c, _ := newCounter([]Part{{path, Range{0, 200}}}, nil, 7, knobs)
 			_, err = c.Next(context.Background())
 			c.Close()
 		}

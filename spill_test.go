@@ -1,0 +1,136 @@
+package quern_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern"
+	"github.com/quernsql/quern/exec"
+)
+
+// genGroups writes a CSV of rows over about groups distinct (k, s) keys.
+func genGroups(t *testing.T, path string, rows, groups int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "k,s,v,d")
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range rows {
+		g := i % groups
+		if i >= groups {
+			g = r.IntN(groups)
+		}
+		fmt.Fprintf(w, "%d,key-%07d-%s,%d,%.3f\n", g%977, g, strings.Repeat("x", g%13), r.IntN(1000)-500, r.Float64()*100)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// resultText runs query and prints its rows, one per line, in the
+// result's order.
+func resultText(t *testing.T, db *quern.DB, query string) (string, *quern.Result) {
+	t.Helper()
+	res, err := db.Run(context.Background(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer res.Release()
+	var b strings.Builder
+	for res.Next() {
+		rec := res.Record()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			for c := 0; c < int(rec.NumCols()); c++ {
+				b.WriteString(rec.Column(c).ValueStr(i) + "|")
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if err := res.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return b.String(), res
+}
+
+// TestGroupBySpillsUnderMemoryLimit: a GROUP BY whose group state is about
+// ten times the memory limit gives the unlimited run's answer, spilling.
+func TestGroupBySpillsUnderMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "groups.csv")
+	genGroups(t, path, 150_000, 60_000)
+	q := fmt.Sprintf("SELECT k, s, count(*) AS n, sum(v) AS sv, min(d) AS mn, max(v) AS mx, avg(v) AS av, round(stddev_pop(d), 9) AS sd, group_concat(v ORDER BY v) AS gc FROM `%s` GROUP BY k, s ORDER BY s", path)
+	run := func(limit string, workers int) (string, int64) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		cfg := quern.DefaultConfig()
+		cfg.Workers, cfg.Reducers, cfg.SplitSize, cfg.Allocator, cfg.TempDir = workers, workers, 1<<20, mem, t.TempDir()
+		db, err := quern.Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Exec(context.Background(), "SET memory_limit = '"+limit+"'"); err != nil {
+			t.Fatal(err)
+		}
+		text, res := resultText(t, db, q)
+		if left, _ := filepath.Glob(filepath.Join(cfg.TempDir, "*", "*")); len(left) > 0 {
+			t.Errorf("files left after the query: %v", left)
+		}
+		return text, res.Stats.Spilled()
+	}
+	want, spilled := run("-1", 2)
+	if spilled != 0 || strings.Count(want, "\n") != 60_000 {
+		t.Fatalf("unlimited run: %d rows, spilled %d", strings.Count(want, "\n"), spilled)
+	}
+	for _, workers := range []int{1, 3} {
+		got, spilled := run("4MB", workers)
+		if got != want {
+			g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+			for i := range min(len(g), len(w)) {
+				if g[i] != w[i] {
+					t.Errorf("%d workers, 4MB limit: answer differs from the unlimited run at row %d:\n got %s\nwant %s", workers, i, g[i], w[i])
+					break
+				}
+			}
+		}
+		if spilled == 0 {
+			t.Errorf("%d workers, 4MB limit: nothing spilled", workers)
+		}
+		t.Logf("%d workers: spilled %s", workers, exec.FormatBytes(spilled))
+	}
+}
+
+// TestMemoryLimitExceeded: one group whose state alone is over the limit
+// fails with a clear error naming the operator.
+func TestMemoryLimitExceeded(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "groups.csv")
+	genGroups(t, path, 100_000, 100_000)
+	db, err := quern.Open(quern.Config{TempDir: t.TempDir(), Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Exec(ctx, "SET memory_limit = '512KB'"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Query(ctx, fmt.Sprintf("SELECT length(group_concat(s)) FROM `%s`", path))
+	var me *exec.MemoryLimitError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "memory limit exceeded: aggregate") {
+		t.Fatalf("want a memory limit error naming the aggregate, got %v", err)
+	}
+}
