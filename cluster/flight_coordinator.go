@@ -163,6 +163,21 @@ func NewCoordinator(cfg CoordinatorConfig) (*Coordinator, error) {
 // Addr is the address the coordinator listens on.
 func (c *Coordinator) Addr() string { return c.lis.Addr().String() }
 
+// Workers returns the names of the workers registered and alive now, in
+// order.
+func (c *Coordinator) Workers() []string {
+	var out []string
+	c.call(func() {
+		for name := range c.conns {
+			if c.sched.Alive(name) {
+				out = append(out, name)
+			}
+		}
+	})
+	slices.Sort(out)
+	return out
+}
+
 // SetQueryer plugs in the SQL front end; call it before clients connect.
 func (c *Coordinator) SetQueryer(q Queryer) { c.sql.setQueryer(q) }
 
@@ -482,6 +497,10 @@ func (s *coordService) DoAction(a *flight.Action, stream flight.FlightService_Do
 			return status.Error(codes.Unavailable, "coordinator shutting down")
 		}
 		return sendJSON(stream, heartbeatReply{Known: known})
+	case actionPing:
+		// Answered here, not on the loop: it tells a waiting client that
+		// this process still runs (see Client.watch).
+		return sendJSON(stream, struct{}{})
 	case actionReport:
 		var m reportMsg
 		if err := json.Unmarshal(a.Body, &m); err != nil {

@@ -317,26 +317,98 @@ func (c *Client) Close() error { return c.c.Close() }
 // coordinator could not be reached. Cancelling ctx, or releasing the
 // reader early, cancels the statement on the cluster.
 func (c *Client) Query(ctx context.Context, sql string) (array.RecordReader, *JobStats, error) {
-	info, err := c.c.Execute(ctx, sql)
+	wctx, stop := c.watch(ctx)
+	wrap := func(err error) error {
+		if cause := context.Cause(wctx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause // the coordinator stopped answering
+		}
+		return c.wrap(err)
+	}
+	info, err := c.c.Execute(wctx, sql)
 	if err != nil {
-		return nil, nil, c.wrap(err)
+		err = wrap(err)
+		stop()
+		return nil, nil, err
 	}
 	var stats *JobStats
 	if len(info.AppMetadata) > 0 {
 		if stats, err = decodeStats(info.AppMetadata); err != nil {
+			stop()
 			return nil, nil, fmt.Errorf("internal: job statistics from %s: %w", c.addr, err)
 		}
 	}
 	if len(info.Endpoint) != 1 {
+		stop()
 		return nil, nil, fmt.Errorf("internal: coordinator %s returned %d endpoints", c.addr, len(info.Endpoint))
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	rd, err := c.c.DoGet(sctx, info.Endpoint[0].GetTicket())
+	rd, err := c.c.DoGet(wctx, info.Endpoint[0].GetTicket())
 	if err != nil {
-		cancel()
-		return nil, nil, c.wrap(err)
+		err = wrap(err)
+		stop()
+		return nil, nil, err
 	}
-	return &clientReader{rd: rd, schema: rd.Schema(), cancel: cancel, wrap: c.wrap}, stats, nil
+	return &clientReader{rd: rd, schema: rd.Schema(), cancel: stop, wrap: wrap}, stats, nil
+}
+
+// A statement waits on the coordinator for as long as its job runs, and
+// gRPC's keepalive cannot tell a frozen coordinator (SIGSTOP, a paused VM:
+// its sockets stay open) from a busy one in under ~13 s, since client
+// pings are floored at 10 s. So while a statement is in flight the client
+// asks the coordinator every pingEvery whether it is still there, and
+// gives up on the statement when nothing has answered for silentAfter.
+const (
+	pingEvery   = time.Second
+	pingTimeout = 2 * time.Second
+	silentAfter = 5 * time.Second
+)
+
+// watch returns ctx, cancelled with a *RemoteError (Unavailable) naming
+// the coordinator once it stops answering pings; stop ends the watch and
+// cancels the returned context (call it when the statement is done).
+func (c *Client) watch(ctx context.Context) (_ context.Context, stop func()) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		t := time.NewTicker(pingEvery)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-t.C:
+			}
+			pctx, pcancel := context.WithTimeout(wctx, pingTimeout)
+			err := doAction(pctx, c.c.Client, actionPing, struct{}{}, nil)
+			pcancel()
+			if answered(err) {
+				last = time.Now()
+				continue
+			}
+			if wctx.Err() != nil {
+				return
+			}
+			if silent := time.Since(last); silent >= silentAfter {
+				cancel(&RemoteError{Code: codes.Unavailable, Msg: fmt.Sprintf(
+					"the cluster coordinator at %s stopped answering (nothing for %v); gave up on the statement",
+					c.addr, silent.Round(time.Second))})
+				return
+			}
+		}
+	}()
+	return wctx, func() { cancel(nil) }
+}
+
+// answered tells whether a ping got a reply: an error status the server
+// sent (say, an older coordinator that does not know the action) counts.
+func answered(err error) bool {
+	if err == nil {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Unknown:
+		return false
+	}
+	return true
 }
 
 // wrap turns a call's error into a *RemoteError, saying so when the
@@ -399,5 +471,6 @@ func (r *clientReader) Next() bool {
 	if err := r.rd.Err(); err != nil {
 		r.err = r.wrap(err)
 	}
+	r.cancel() // the stream is over: stop watching the coordinator
 	return false
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -118,5 +119,57 @@ func TestStatsRoundTrip(t *testing.T) {
 	}
 	if st.Attempts[1].Err == nil {
 		t.Error("encoding changed its input")
+	}
+}
+
+func TestParseFetchFault(t *testing.T) {
+	a := AttemptID{Task: TaskID{Job: "q", Stage: 1, Index: 2}}
+	in := InputLocation{Attempt: AttemptID{Task: TaskID{Job: "q", Stage: 0, Index: 5}}, Worker: "w1"}
+	for _, tc := range []struct {
+		spec      string
+		wantDelay time.Duration
+		wantFail  bool
+	}{
+		{"", 0, false},
+		{"fail=0,delay=0:1s", 0, false},
+		{"fail=1", 0, true},
+		{"delay=1:150ms, seed=7", 150 * time.Millisecond, false},
+		{"fail=1,delay=1:2s", 2 * time.Second, true},
+	} {
+		f, err := ParseFetchFault(tc.spec)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.spec, err)
+		}
+		for range 3 {
+			d, err := f(a, in)
+			if d != tc.wantDelay || (err != nil) != tc.wantFail {
+				t.Errorf("%q: got %v, %v; want %v, failure %v", tc.spec, d, err, tc.wantDelay, tc.wantFail)
+			}
+			if err != nil && !strings.Contains(err.Error(), "q/0.5#0@w1") {
+				t.Errorf("%q: the error does not name the input: %v", tc.spec, err)
+			}
+		}
+	}
+	// Probabilities in between: the same seed makes the same choices.
+	f1, _ := ParseFetchFault("fail=0.5,seed=3")
+	f2, _ := ParseFetchFault("fail=0.5,seed=3")
+	fails := 0
+	for range 200 {
+		_, e1 := f1(a, in)
+		_, e2 := f2(a, in)
+		if (e1 != nil) != (e2 != nil) {
+			t.Fatal("one seed, two sequences")
+		}
+		if e1 != nil {
+			fails++
+		}
+	}
+	if fails < 60 || fails > 140 {
+		t.Errorf("fail=0.5: %d of 200 failed", fails)
+	}
+	for _, bad := range []string{"fail", "fail=2", "fail=x", "delay=0.5", "delay=0.5:soon", "seed=-1", "drop=0.1"} {
+		if _, err := ParseFetchFault(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
 	}
 }

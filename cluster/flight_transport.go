@@ -42,6 +42,12 @@ import (
 //	  | DoAction quern.report {attempt, outcome}  |
 //	  |------------------------------------------>|  TaskSucceeded / TaskFailed
 //
+//	client                                   coordinator
+//	  | GetFlightInfo (the statement runs), then DoGet (its rows)
+//	  |------------------------------------------>|
+//	  | DoAction quern.ping, every second while it waits (Client.watch)
+//	  |------------------------------------------>|
+//
 // Map outputs move worker to worker (and worker to coordinator for the
 // final merge) with Flight DoGet, the ticket naming job/attempt/partition.
 
@@ -251,6 +257,9 @@ const (
 	actionRegister  = "quern.register"
 	actionHeartbeat = "quern.heartbeat"
 	actionReport    = "quern.report"
+	// actionPing is a client's "are you still there?" while it waits on a
+	// statement.
+	actionPing = "quern.ping"
 )
 
 type registerMsg struct {

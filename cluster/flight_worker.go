@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -28,6 +28,7 @@ import (
 
 	"github.com/quernsql/quern/exec"
 	"github.com/quernsql/quern/exec/shuffle"
+	exectask "github.com/quernsql/quern/exec/task"
 	"github.com/quernsql/quern/planner"
 )
 
@@ -51,6 +52,10 @@ type WorkerConfig struct {
 	Security Security
 	// Env is what tasks run with (allocator, batch size).
 	Env exec.Env
+	// Access, when set, vets every input file a task would open (`quern
+	// worker --allow-dir`, which defaults to the working directory); a task
+	// naming a file it refuses fails with its error. Nil: any file.
+	Access exectask.PathChecker
 	// Log receives one line per registration, task and failure (nil: none).
 	Log *log.Logger
 	// RetryInterval is the pause between attempts to reach the coordinator.
@@ -65,6 +70,79 @@ type WorkerKnobs struct {
 	// it fetches its inputs or runs (a Kill cuts the wait short), to make
 	// this worker a straggler or to widen a window for a fault.
 	TaskDelay func(a AttemptID) time.Duration
+	// FetchFault, if set, is called before an attempt reads each of its
+	// inputs (fetched from another worker, or read in place when this
+	// worker wrote it). It may delay the read (a Kill cuts the wait short)
+	// or fail it; a failure is reported as FetchFailed for that input's
+	// task, as a real fetch failure is.
+	FetchFault func(a AttemptID, in InputLocation) (time.Duration, error)
+}
+
+// ParseFetchFault reads the testing knob QUERN_TEST_FETCH_FAULT: a
+// comma-separated list of fail=P (each read of an input fails with
+// probability P), delay=P:DURATION (each read waits DURATION with
+// probability P) and seed=N (of the random choices; default 1), e.g.
+// "fail=0.05,delay=0.2:300ms,seed=7". It is a testing knob: never set it
+// in production.
+func ParseFetchFault(spec string) (func(a AttemptID, in InputLocation) (time.Duration, error), error) {
+	var fail, delayP float64
+	var delay time.Duration
+	seed := uint64(1)
+	prob := func(item, v string) (float64, error) {
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil || p < 0 || p > 1 {
+			return 0, fmt.Errorf("fetch fault %q: want a probability between 0 and 1", item)
+		}
+		return p, nil
+	}
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		key, val, ok := strings.Cut(item, "=")
+		var err error
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("fetch fault %q: want fail=P, delay=P:DURATION or seed=N", item)
+		case key == "fail":
+			fail, err = prob(item, val)
+		case key == "delay":
+			p, d, ok := strings.Cut(val, ":")
+			if !ok {
+				return nil, fmt.Errorf("fetch fault %q: want delay=P:DURATION", item)
+			}
+			if delayP, err = prob(item, p); err == nil {
+				if delay, err = time.ParseDuration(d); err != nil {
+					err = fmt.Errorf("fetch fault %q: %w", item, err)
+				}
+			}
+		case key == "seed":
+			if seed, err = strconv.ParseUint(val, 10, 64); err != nil {
+				err = fmt.Errorf("fetch fault %q: seed: %w", item, err)
+			}
+		default:
+			return nil, fmt.Errorf("fetch fault %q: unknown setting %q", item, key)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	var mu sync.Mutex
+	rng := mathrand.New(mathrand.NewPCG(seed, 0x71e2))
+	return func(a AttemptID, in InputLocation) (time.Duration, error) {
+		mu.Lock()
+		failed, delayed := rng.Float64() < fail, rng.Float64() < delayP
+		mu.Unlock()
+		var d time.Duration
+		if delayed {
+			d = delay
+		}
+		if failed {
+			return d, fmt.Errorf("injected fetch failure (QUERN_TEST_FETCH_FAULT) reading %s for %s", in, a)
+		}
+		return d, nil
+	}, nil
 }
 
 // ParseTaskDelay reads the testing knob QUERN_TEST_TASK_DELAY: a
@@ -310,6 +388,7 @@ func (w *Worker) newSession(ctx context.Context) (*session, error) {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	s.x = NewExecutor(s.dir, w.cfg.Env, s.mem)
+	s.x.Access = w.cfg.Access
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	return s, nil
 }
@@ -496,14 +575,8 @@ func (s *session) runAttempt(ctx context.Context, job *planner.Job, a AttemptID,
 		}
 	}()
 	if delay := s.w.cfg.TestingKnobs.TaskDelay; delay != nil {
-		if d := delay(a); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return OutputInfo{}, ctx.Err()
-			}
+		if err := sleepCtx(ctx, delay(a)); err != nil {
+			return OutputInfo{}, err
 		}
 	}
 	locs := make([]InputLocation, len(inputs))
@@ -550,23 +623,31 @@ func (s *session) fetchAll(ctx context.Context, stage *planner.Stage, a AttemptI
 	errs := make([]error, len(inputs))
 	sem := make(chan struct{}, fetchParallel)
 	var wg sync.WaitGroup
+	fault := s.w.cfg.TestingKnobs.FetchFault
 	for i, in := range inputs {
 		locs[i] = in.InputLocation
-		if in.Worker == s.name {
-			continue // Meta already names the file on this disk
+		local := in.Worker == s.name // Meta already names the file on this disk
+		if local && fault == nil {
+			continue
 		}
 		part := inputPartition(stage, in.Attempt.Task.Stage, a.Task.Index)
 		path := filepath.Join(inDir, fmt.Sprintf("in%05d.arrow", i))
-		paths := make([]string, part+1)
-		paths[part] = path
-		meta, _ := json.Marshal(OutputMeta{Paths: paths})
-		locs[i].Output.Meta = meta
+		if !local {
+			paths := make([]string, part+1)
+			paths[part] = path
+			meta, _ := json.Marshal(OutputMeta{Paths: paths})
+			locs[i].Output.Meta = meta
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if err := s.fetch(ctx, in, part, path); err != nil {
+			err := s.injectFetchFault(ctx, a, in.InputLocation)
+			if err == nil && !local {
+				err = s.fetch(ctx, in, part, path)
+			}
+			if err != nil {
 				if ctx.Err() != nil {
 					errs[i] = ctx.Err()
 				} else {
@@ -585,6 +666,19 @@ func (s *session) fetchAll(ctx context.Context, stage *planner.Stage, a AttemptI
 		}
 	}
 	return locs, nil
+}
+
+// injectFetchFault carries out the FetchFault knob for one input.
+func (s *session) injectFetchFault(ctx context.Context, a AttemptID, in InputLocation) error {
+	fault := s.w.cfg.TestingKnobs.FetchFault
+	if fault == nil {
+		return nil
+	}
+	d, err := fault(a, in)
+	if serr := sleepCtx(ctx, d); serr != nil {
+		return serr
+	}
+	return err
 }
 
 // fetch copies one partition of a remote output into path, as an Arrow IPC
@@ -606,30 +700,23 @@ func (s *session) fetch(ctx context.Context, in remoteInput, part int, path stri
 		return fmt.Errorf("from %s: %w", in.Addr, remoteError(err))
 	}
 	defer rd.Release()
-	f, err := os.Create(path)
+	// A checksummed partition file, as the map task wrote it: the reducer
+	// reads it with the shuffle Reader, which refuses unchecked files.
+	wr, err := shuffle.CreateFile(path, rd.Schema(), s.w.cfg.Env.Alloc)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	buf := bufio.NewWriterSize(f, 1<<20)
-	wr := ipc.NewWriter(buf, ipc.WithSchema(rd.Schema()), ipc.WithAllocator(s.w.cfg.Env.Alloc))
 	for rd.Next() {
 		if err := wr.Write(rd.RecordBatch()); err != nil {
-			wr.Close()
+			wr.Abort()
 			return err
 		}
 	}
 	if err := rd.Err(); err != nil {
-		wr.Close()
+		wr.Abort()
 		return fmt.Errorf("from %s: %w", in.Addr, remoteError(err))
 	}
-	if err := wr.Close(); err != nil {
-		return err
-	}
-	if err := buf.Flush(); err != nil {
-		return err
-	}
-	return f.Close()
+	return wr.Close()
 }
 
 // report tells the coordinator how an attempt ended, retrying briefly: a

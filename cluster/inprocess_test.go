@@ -9,15 +9,18 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc"
@@ -39,7 +42,10 @@ import (
 type inProcess struct {
 	coord   *quern.Coordinator
 	workers []*cluster.Worker
-	stop    func() // stops the workers, then the coordinator
+	// stopWorker stops worker i and waits for it to be gone, as a crash
+	// would: its sockets close and its files go.
+	stopWorker []func()
+	stop       func() // stops the workers, then the coordinator
 }
 
 // startInProcess starts a coordinator (planning with cfg) and n workers,
@@ -69,13 +75,12 @@ func startInProcessWith(t *testing.T, cfg quern.Config, sec cluster.Security, n 
 		close(served)
 	}()
 	ip := &inProcess{coord: coord}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
 	var once sync.Once
 	ip.stop = func() {
 		once.Do(func() {
-			cancel()
-			wg.Wait()
+			for _, stop := range ip.stopWorker {
+				stop()
+			}
 			coord.Close()
 			<-served
 		})
@@ -93,12 +98,17 @@ func startInProcessWith(t *testing.T, cfg quern.Config, sec cluster.Security, n 
 		if err != nil {
 			t.Fatal(err)
 		}
-		ip.workers = append(ip.workers, w)
-		wg.Add(1)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
 		go func() {
-			defer wg.Done()
+			defer close(done)
 			w.Run(ctx)
 		}()
+		ip.workers = append(ip.workers, w)
+		ip.stopWorker = append(ip.stopWorker, func() {
+			cancel()
+			<-done
+		})
 	}
 	return ip
 }
@@ -304,5 +314,100 @@ func TestFinalOutputLostAfterJobEnds(t *testing.T) {
 	sameRows(t, rows, localAnswer(t, q))
 	if pool.runs != 2 {
 		t.Errorf("the job ran %d times, want 2 (once more after losing its output)", pool.runs)
+	}
+}
+
+// batchWatch is a coordinator whose final outputs, as the workers' last
+// tasks wrote them, are watched for their largest batch.
+type batchWatch struct {
+	*cluster.Coordinator
+	maxRows atomic.Int64
+}
+
+func (p *batchWatch) OpenOutput(job *planner.Job) func(loc cluster.InputLocation) (exec.Operator, error) {
+	open := p.Coordinator.OpenOutput(job)
+	return func(loc cluster.InputLocation) (exec.Operator, error) {
+		op, err := open(loc)
+		if err != nil {
+			return nil, err
+		}
+		return &watchedOutput{Operator: op, p: p}, nil
+	}
+}
+
+type watchedOutput struct {
+	exec.Operator
+	p *batchWatch
+}
+
+func (w *watchedOutput) Next(ctx context.Context) (arrow.Record, error) {
+	rec, err := w.Operator.Next(ctx)
+	if err == nil {
+		for n := rec.NumRows(); ; {
+			old := w.p.maxRows.Load()
+			if n <= old || w.p.maxRows.CompareAndSwap(old, n) {
+				break
+			}
+		}
+	}
+	return rec, err
+}
+
+// TestFlightWorkersUseTheJobsBatchSize: a job carries its query's batch
+// size (planner.Job.Run), and workers whose own default is 16384 rows run
+// its tasks with it: the batches their reducers write are that small, and
+// the answer is local mode's.
+func TestFlightWorkersUseTheJobsBatchSize(t *testing.T) {
+	path, split := textFile(t, 4)
+	query := wordCount(path)
+	want := localAnswer(t, query)
+	for _, tc := range []struct {
+		batch   int
+		maxRows func(int64) bool
+	}{
+		{2, func(n int64) bool { return n >= 1 && n <= 2 }},
+		{1024, func(n int64) bool { return n > 2 }}, // the watch can see big batches
+	} {
+		t.Run(fmt.Sprint(tc.batch), func(t *testing.T) {
+			coord, err := cluster.NewCoordinator(cluster.CoordinatorConfig{Scheduler: cluster.DefaultConfig()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			go coord.Serve()
+			defer coord.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			defer func() {
+				cancel()
+				wg.Wait()
+			}()
+			for range 2 {
+				w, err := cluster.NewWorker(cluster.WorkerConfig{
+					Coordinator: coord.Addr(), Dir: t.TempDir(),
+					Env: exec.Env{BatchSize: 16384},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					w.Run(ctx)
+				}()
+			}
+			pool := &batchWatch{Coordinator: coord}
+			cfg := quern.DefaultConfig()
+			cfg.Pool, cfg.Reducers, cfg.SplitSize, cfg.BatchSize = pool, 2, split, tc.batch
+			db, err := quern.Open(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			rows, _ := runOnCluster(t, db, query)
+			sameRows(t, rows, want)
+			if n := pool.maxRows.Load(); !tc.maxRows(n) {
+				t.Errorf("batch size %d: the workers' largest output batch had %d rows", tc.batch, n)
+			}
+		})
 	}
 }

@@ -35,6 +35,18 @@ type TestingKnobs struct {
 	// it returns true, so the scheduler declares it dead after
 	// HeartbeatTimeout (its running attempts still finish and are ignored).
 	DropHeartbeats func(worker string) bool
+	// LoseWorker, if set, is asked about every live worker on each tick of
+	// the pool's clock; the first time it returns true, the worker goes
+	// down at once, as when its process dies: its running attempts are
+	// cancelled, its outputs are made again where still needed, and it
+	// never comes back.
+	LoseWorker func(worker string) bool
+	// FetchFault, if set, is called before an attempt on worker reads each
+	// of its inputs (the transport seam: in a cluster, a fetch from another
+	// worker). It may delay the read (a Kill cuts the wait short) or fail
+	// it; a failure is reported as FetchFailed for that input's task, as a
+	// real fetch failure is.
+	FetchFault func(worker string, a AttemptID, in InputLocation) (time.Duration, error)
 }
 
 // ErrPoolClosed is returned by Run once Close has been called.
@@ -60,8 +72,15 @@ type LocalPool struct {
 	sched    *Scheduler
 	waiters  map[string]chan jobResult
 	active   map[string]bool // submitted and not yet released
-	attempts map[AttemptID]context.CancelFunc
+	attempts map[AttemptID]running
+	lost     map[string]bool // workers LoseWorker took down
 	closing  bool
+}
+
+// running is an attempt the pool has launched and not yet heard back from.
+type running struct {
+	worker string
+	cancel context.CancelFunc
 }
 
 type request struct {
@@ -94,7 +113,8 @@ func NewLocalPool(cfg Config, workers int, runner Runner) *LocalPool {
 		sched:    NewScheduler(cfg),
 		waiters:  map[string]chan jobResult{},
 		active:   map[string]bool{},
-		attempts: map[AttemptID]context.CancelFunc{},
+		attempts: map[AttemptID]running{},
+		lost:     map[string]bool{},
 	}
 	for i := range workers {
 		p.workers = append(p.workers, fmt.Sprintf("local-%d", i))
@@ -175,8 +195,8 @@ func (p *LocalPool) loop() {
 		case ev := <-p.reports:
 			p.clock()
 			id := reported(ev)
-			if cancel := p.attempts[id]; cancel != nil {
-				cancel()
+			if r, ok := p.attempts[id]; ok {
+				r.cancel()
 				delete(p.attempts, id)
 			}
 			p.apply(p.sched.Step(ev))
@@ -203,13 +223,29 @@ func reported(ev Event) AttemptID {
 // says so) and then advances the scheduler's clock to real time, in that
 // order, so a slow OnDiscard cannot make live workers look dead.
 func (p *LocalPool) clock() {
-	drop := p.cfg.TestingKnobs.DropHeartbeats
+	drop, lose := p.cfg.TestingKnobs.DropHeartbeats, p.cfg.TestingKnobs.LoseWorker
 	for _, w := range p.workers {
-		if drop == nil || !drop(w) {
+		if lose != nil && !p.lost[w] && lose(w) {
+			p.loseWorker(w)
+		}
+		if (drop == nil || !drop(w)) && !p.lost[w] {
 			p.sched.Step(Heartbeat{Worker: w})
 		}
 	}
 	p.apply(p.sched.Step(Tick{Now: time.Since(p.start)}))
+}
+
+// loseWorker takes a worker down for LoseWorker: the scheduler hears it
+// went down, and its attempts stop as they would with their process (their
+// late reports are ignored).
+func (p *LocalPool) loseWorker(w string) {
+	p.lost[w] = true
+	for _, r := range p.attempts {
+		if r.worker == w {
+			r.cancel()
+		}
+	}
+	p.apply(p.sched.Step(WorkerDown{Worker: w}))
 }
 
 // progressQuery asks the loop for the statistics of the running jobs.
@@ -286,11 +322,11 @@ func (p *LocalPool) apply(actions []Action) {
 		switch a := a.(type) {
 		case Launch:
 			ctx, cancel := context.WithCancel(context.Background())
-			p.attempts[a.Attempt] = cancel
+			p.attempts[a.Attempt] = running{worker: a.Worker, cancel: cancel}
 			go func() { p.reports <- p.execute(ctx, a) }()
 		case Kill:
-			if cancel := p.attempts[a.Attempt]; cancel != nil {
-				cancel()
+			if r, ok := p.attempts[a.Attempt]; ok {
+				r.cancel()
 			}
 		case Discard:
 			if p.cfg.OnDiscard != nil {
@@ -325,13 +361,18 @@ func (p *LocalPool) execute(ctx context.Context, l Launch) (ev Event) {
 		}
 	}()
 	if delay := p.cfg.TestingKnobs.TaskDelay; delay != nil {
-		if d := delay(l.Worker, l.Attempt); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return FailureFromError(l.Attempt, l.Worker, ctx.Err())
+		if err := sleepCtx(ctx, delay(l.Worker, l.Attempt)); err != nil {
+			return FailureFromError(l.Attempt, l.Worker, err)
+		}
+	}
+	if fault := p.cfg.TestingKnobs.FetchFault; fault != nil {
+		for _, in := range l.Inputs {
+			d, ferr := fault(l.Worker, l.Attempt, in)
+			if err := sleepCtx(ctx, d); err != nil {
+				return FailureFromError(l.Attempt, l.Worker, err)
+			}
+			if ferr != nil {
+				return FailureFromError(l.Attempt, l.Worker, FetchFailedError(in.Attempt.Task, in.Worker, ferr))
 			}
 		}
 	}
@@ -340,4 +381,20 @@ func (p *LocalPool) execute(ctx context.Context, l Launch) (ev Event) {
 		return FailureFromError(l.Attempt, l.Worker, err)
 	}
 	return TaskSucceeded{Attempt: l.Attempt, Worker: l.Worker, Output: out}
+}
+
+// sleepCtx waits for d, or returns ctx's error as soon as it is done (a
+// killed attempt must not sit out a test delay).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -268,31 +268,10 @@ func TestClusterCoordinatorDies(t *testing.T) {
 		}
 		return nil
 	})
-	cli := exec.Command(quernBinary(t), "--cluster", c.addr, "-c", query)
-	cli.Env = append(os.Environ(), "QUERN_TOKEN="+testToken)
-	var out logBuffer
-	cli.Stdout, cli.Stderr = &out, &out
-	if err := cli.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cli.Wait() }()
+	cli := startClient(t, c, query)
 	c.coord.waitLog(t, launchOn(0, c.workers[0].name), 10*time.Second)
 	c.coord.kill()
-	killed := time.Now()
-	select {
-	case err := <-exited:
-		if err == nil {
-			t.Fatalf("client exited 0 after the coordinator died:\n%s", &out)
-		}
-		if !strings.Contains(out.String(), "coordinator") {
-			t.Errorf("unclear message: %s", &out)
-		}
-		t.Logf("client exited after %v: %v: %s", time.Since(killed), err, strings.TrimSpace(out.String()))
-	case <-time.After(10 * time.Second):
-		cli.Process.Kill()
-		t.Fatal("client still running 10 s after the coordinator died")
-	}
+	cli.wantFailure(t, 10*time.Second, "cluster coordinator")
 	// The coordinator comes back on the same address; the workers register
 	// with it again, under new names, and the next query runs (the slow
 	// worker's straggler gets a backup).
@@ -303,4 +282,65 @@ func TestClusterCoordinatorDies(t *testing.T) {
 	}
 	rows, _ := runOnCluster(t, c.client(), query)
 	sameRows(t, rows, localAnswer(t, query))
+}
+
+// TestClusterCoordinatorFrozen: a coordinator that stops mid-query
+// (SIGSTOP: its process and sockets stay, so neither TCP nor gRPC's
+// keepalive tells for ~13 s) makes the client (the quern binary) exit
+// non-zero with a clear message within 10 s.
+func TestClusterCoordinatorFrozen(t *testing.T) {
+	c, query := faultCluster(t, func(i int) []string {
+		if i == 0 {
+			return []string{"QUERN_TEST_TASK_DELAY=0:*:30s"}
+		}
+		return nil
+	})
+	cli := startClient(t, c, query)
+	c.coord.waitLog(t, launchOn(0, c.workers[0].name), 10*time.Second)
+	c.coord.signal(syscall.SIGSTOP)
+	defer c.coord.signal(syscall.SIGCONT) // then the cleanup kills it
+	cli.wantFailure(t, 10*time.Second, "coordinator at "+c.addr+" stopped answering")
+}
+
+// client is the quern binary running one statement on a cluster.
+type client struct {
+	cmd    *exec.Cmd
+	out    *logBuffer
+	exited chan error
+}
+
+func startClient(t *testing.T, c *testCluster, query string) *client {
+	t.Helper()
+	cli := &client{cmd: exec.Command(quernBinary(t), "--cluster", c.addr, "-c", query), out: &logBuffer{}, exited: make(chan error, 1)}
+	cli.cmd.Env = append(os.Environ(), "QUERN_TOKEN="+testToken)
+	cli.cmd.Stdout, cli.cmd.Stderr = cli.out, cli.out
+	if err := cli.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { cli.exited <- cli.cmd.Wait() }()
+	t.Cleanup(func() {
+		cli.cmd.Process.Kill()
+		<-cli.exited
+	})
+	return cli
+}
+
+// wantFailure waits, from now, up to within for the client to exit
+// non-zero with a message containing msg.
+func (cli *client) wantFailure(t *testing.T, within time.Duration, msg string) {
+	t.Helper()
+	start := time.Now()
+	select {
+	case err := <-cli.exited:
+		cli.exited <- err // for the cleanup
+		if err == nil {
+			t.Fatalf("client exited 0:\n%s", cli.out)
+		}
+		if !strings.Contains(cli.out.String(), msg) {
+			t.Errorf("unclear message (want %q): %s", msg, cli.out)
+		}
+		t.Logf("client exited after %v: %v: %s", time.Since(start).Round(time.Millisecond), err, strings.TrimSpace(cli.out.String()))
+	case <-time.After(within):
+		t.Fatalf("client still running after %v:\n%s", within, cli.out)
+	}
 }

@@ -68,7 +68,13 @@ func quernBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "quern")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/quern")
+		args := []string{"build", "-o", binPath}
+		if os.Getenv("QUERN_TEST_RACE") != "" {
+			// The processes run with the race detector; a race they
+			// report fails the test that started them (see startProc).
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "./cmd/quern")...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -98,6 +104,18 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
+// since returns what was written after the first off bytes, and the new
+// end.
+func (b *logBuffer) since(off int) (string, int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := b.buf.Len()
+	if off > n {
+		off = n
+	}
+	return string(b.buf.Bytes()[off:]), n
+}
+
 // proc is a running quern process.
 type proc struct {
 	name string
@@ -108,6 +126,11 @@ type proc struct {
 
 func startProc(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
+	if len(args) > 0 && (args[0] == "coordinator" || args[0] == "worker") {
+		// Servers read only under their working directory by default; test
+		// data lives in the module and in per-test temporary directories.
+		args = append(args[:len(args):len(args)], "--allow-dir", moduleRoot(t), "--allow-dir", os.TempDir())
+	}
 	cmd := exec.Command(quernBinary(t), args...)
 	cmd.Dir = moduleRoot(t)
 	cmd.Env = append(os.Environ(), env...)
@@ -124,6 +147,9 @@ func startProc(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Cleanup(func() {
 		p.signal(syscall.SIGKILL)
 		<-p.done
+		if strings.Contains(p.log.String(), "WARNING: DATA RACE") {
+			t.Errorf("%s reported a data race", name)
+		}
 		if t.Failed() {
 			t.Logf("--- log of %s ---\n%s", name, p.log)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/quernsql/quern"
 	"github.com/quernsql/quern/cluster"
+	"github.com/quernsql/quern/internal/sandbox"
 )
 
 // The cluster subcommands (quern coordinator, quern worker) and the
@@ -132,6 +133,7 @@ func runCoordinator(ctx context.Context, args []string, stderr io.Writer) error 
 	specMin := fs.Duration("speculation-min", time.Second, "a straggler runs at least this long before it gets a backup")
 	noSpec := fs.Bool("no-speculation", false, "never launch backup attempts")
 	quiet := fs.Bool("quiet", false, "do not log worker, task and job events")
+	useLimits := limitFlags(fs, true)
 	if err := parseFlags(fs, coordinatorUsage, args, stderr); err != nil {
 		return err
 	}
@@ -146,6 +148,7 @@ func runCoordinator(ctx context.Context, args []string, stderr io.Writer) error 
 		cfg.BatchSize = *batchSize
 	}
 	cfg.DataDirs = dataDirs
+	useLimits(&cfg)
 	cc := cluster.CoordinatorConfig{Listen: *listen, Security: sec()}
 	cc.Scheduler = cluster.DefaultConfig()
 	cc.Scheduler.HeartbeatTimeout = *hbTimeout
@@ -180,6 +183,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	slots := fs.Int("slots", 1, "tasks run at once")
 	sec := securityFlags(fs, true)
 	quiet := fs.Bool("quiet", false, "do not log registrations and task failures")
+	allowDirs := allowDirFlag(fs, true, "tasks")
 	if err := parseFlags(fs, workerUsage, args, stderr); err != nil {
 		return err
 	}
@@ -192,6 +196,13 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		Coordinator: *coord, Listen: *listen, Advertise: *advertise, Dir: *dir,
 		Slots: *slots, Security: sec(),
 	}
+	access, err := sandbox.New(allowDirs())
+	if err != nil {
+		return err
+	}
+	if access != nil {
+		wc.Access = access
+	}
 	if !*quiet {
 		wc.Log = logger
 	}
@@ -203,6 +214,25 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("QUERN_TEST_TASK_DELAY: %w", err)
 		}
 		wc.TestingKnobs.TaskDelay = delay
+	}
+	// A testing knob: delay or fail this worker's reads of task inputs
+	// (see cluster.ParseFetchFault), logging each fault it injects. Never
+	// set it in production.
+	if spec := os.Getenv("QUERN_TEST_FETCH_FAULT"); spec != "" {
+		fault, err := cluster.ParseFetchFault(spec)
+		if err != nil {
+			return fmt.Errorf("QUERN_TEST_FETCH_FAULT: %w", err)
+		}
+		wc.TestingKnobs.FetchFault = func(a cluster.AttemptID, in cluster.InputLocation) (time.Duration, error) {
+			d, err := fault(a, in)
+			if d > 0 {
+				logger.Printf("test knob: delaying the read of %s by %s for %v", in, a, d)
+			}
+			if err != nil {
+				logger.Printf("test knob: %v", err)
+			}
+			return d, err
+		}
 	}
 	w, err := cluster.NewWorker(wc)
 	if err != nil {

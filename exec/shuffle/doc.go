@@ -10,7 +10,14 @@
 //
 // Partitioning is part of the contract between processes: partition =
 // hash(canonical key bytes) mod R with a fixed-seed hash defined in hash.go
-// and pinned by a golden test. A file that is missing or cut short yields a
-// *FetchError naming it, which the scheduler answers by re-running the map
-// task that wrote it.
+// and pinned by a golden test.
+//
+// Every partition file carries a CRC32-C per batch in a trailer after the
+// Arrow stream (checksum.go); the Reader verifies each block before the
+// IPC decoder sees it. A file that is missing, cut short or corrupt (a
+// flipped bit anywhere) yields a *FetchError naming it, never a wrong row,
+// and the scheduler answers it by re-running the map task that wrote it.
+// Files are written by a Writer, or by CreateFile for a partition copied
+// from another worker; a plain Arrow IPC stream is refused. Partitions
+// held in a Spool are not checksummed: they never leave the process.
 package shuffle

@@ -2,7 +2,6 @@ package shuffle
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,10 +31,6 @@ func (e *FetchError) Error() string {
 
 func (e *FetchError) Unwrap() error { return e.Err }
 
-// endOfStream is the marker an Arrow IPC stream writer puts last; a file
-// without it was cut short, even if it ends on a message boundary.
-var endOfStream = []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}
-
 // Reader streams the batches of several partition files, one file after
 // the other, in the order given.
 type Reader struct {
@@ -44,6 +39,7 @@ type Reader struct {
 	mem     memory.Allocator
 	i       int
 	file    *os.File
+	msgs    *blockMessages // the current file's verified blocks
 	rd      *ipc.Reader
 	relabel bool         // the file's column names differ from schema's
 	out     arrow.Record // the relabelled current batch
@@ -135,6 +131,9 @@ func (r *Reader) Next(ctx context.Context) (arrow.Record, error) {
 		}
 		path := r.paths[r.i]
 		err := r.rd.Err()
+		if err == nil && !r.msgs.drained() {
+			err = errors.New("corrupt: data after the end-of-stream marker")
+		}
 		r.closeFile()
 		if err != nil {
 			return nil, &FetchError{Path: path, Err: err}
@@ -148,11 +147,18 @@ func (r *Reader) open(path string) error {
 	if err != nil {
 		return &FetchError{Path: path, Err: err}
 	}
-	if err := checkComplete(f); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		f.Close()
 		return &FetchError{Path: path, Err: err}
 	}
-	rd, err := ipc.NewReader(bufio.NewReaderSize(f, 1<<20), ipc.WithAllocator(r.mem))
+	blocks, err := readTrailer(f, st.Size())
+	if err != nil {
+		f.Close()
+		return &FetchError{Path: path, Err: err}
+	}
+	msgs := newBlockMessages(bufio.NewReaderSize(f, 64<<10), blocks, r.mem)
+	rd, err := ipc.NewReaderFromMessageReader(msgs, ipc.WithAllocator(r.mem)) // rd owns msgs
 	if err != nil {
 		f.Close()
 		return &FetchError{Path: path, Err: err}
@@ -162,7 +168,7 @@ func (r *Reader) open(path string) error {
 		f.Close()
 		return fmt.Errorf("internal: shuffle file %s has schema %s, want %s", path, rd.Schema(), r.schema)
 	}
-	r.file, r.rd = f, rd
+	r.file, r.rd, r.msgs = f, rd, msgs
 	r.relabel = !rd.Schema().Equal(r.schema)
 	return nil
 }
@@ -182,25 +188,6 @@ func sameTypes(a, b *arrow.Schema) bool {
 	return true
 }
 
-// checkComplete verifies that f ends with the end-of-stream marker.
-func checkComplete(f *os.File) error {
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if st.Size() < int64(len(endOfStream)) {
-		return fmt.Errorf("truncated: %d bytes", st.Size())
-	}
-	tail := make([]byte, len(endOfStream))
-	if _, err := f.ReadAt(tail, st.Size()-int64(len(tail))); err != nil {
-		return err
-	}
-	if !bytes.Equal(tail, endOfStream) {
-		return errors.New("truncated: no end-of-stream marker")
-	}
-	return nil
-}
-
 func (r *Reader) closeFile() {
 	if r.out != nil {
 		r.out.Release()
@@ -212,7 +199,7 @@ func (r *Reader) closeFile() {
 	r.spooled, r.memAt = nil, 0
 	if r.rd != nil {
 		r.rd.Release()
-		r.rd = nil
+		r.rd, r.msgs = nil, nil
 	}
 	if r.file != nil {
 		r.file.Close()

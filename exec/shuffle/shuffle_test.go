@@ -544,8 +544,8 @@ func TestReaderErrors(t *testing.T) {
 		{"missing", filepath.Join(dir, "nope.arrow"), true},
 		{"empty", write("empty.arrow", nil), true},
 		{"cut in the middle", write("half.arrow", data[:len(data)/2]), true},
-		{"end-of-stream marker missing", write("noeos.arrow", data[:len(data)-8]), true},
-		{"garbage", write("garbage.arrow", append([]byte("not arrow at all"), endOfStream...)), true},
+		{"trailer magic missing", write("nomagic.arrow", data[:len(data)-8]), true},
+		{"garbage", write("garbage.arrow", append([]byte("not arrow at all"), trailerMagic[:]...)), true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

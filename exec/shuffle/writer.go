@@ -1,16 +1,13 @@
 package shuffle
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/exec"
@@ -64,10 +61,7 @@ func (w *Writer) UseSpool(s *Spool) { w.spool = s }
 
 type partWriter struct {
 	path      string
-	file      *os.File
-	buf       *bufio.Writer
-	cnt       countingWriter
-	ipc       *ipc.Writer
+	f         *FileWriter // the open <path>.tmp
 	b         *array.RecordBuilder
 	rows      int64 // written and buffered
 	held      int   // rows buffered in b
@@ -79,15 +73,12 @@ type partWriter struct {
 	disk     bool // the partition has a file (it never lives in the spool)
 }
 
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+// size is the partition's bytes: its file's, or what it holds in the spool.
+func (pw *partWriter) size() int64 {
+	if pw.f != nil {
+		return pw.f.Size()
+	}
+	return pw.memBytes
 }
 
 // PartitionPath is the final name of partition p of the output called name.
@@ -238,7 +229,6 @@ func (w *Writer) emit(pw *partWriter, rec arrow.Record) error {
 			}
 			pw.mem = append(pw.mem, rec)
 			pw.memBytes += size
-			pw.cnt.n += size
 			return nil
 		}
 		// No room: this partition goes to its file, with what it kept.
@@ -250,13 +240,13 @@ func (w *Writer) emit(pw *partWriter, rec arrow.Record) error {
 		w.spool.unreserve(pw.memBytes)
 		pw.memBytes = 0
 		for i, r := range kept {
-			err := pw.ipc.Write(r)
+			err := pw.f.Write(r)
 			r.Release()
 			if err != nil {
 				for _, rest := range kept[i+1:] {
 					rest.Release()
 				}
-				return fmt.Errorf("writing shuffle file %s: %w", pw.path+".tmp", err)
+				return err
 			}
 		}
 	}
@@ -269,17 +259,13 @@ func (w *Writer) emit(pw *partWriter, rec arrow.Record) error {
 		rec = array.NewRecordBatch(w.schema, rec.Columns(), rec.NumRows())
 		defer rec.Release()
 	}
-	if err := pw.ipc.Write(rec); err != nil {
-		return fmt.Errorf("writing shuffle file %s: %w", pw.path+".tmp", err)
-	}
-	return nil
+	return pw.f.Write(rec)
 }
 
 func (w *Writer) open(pw *partWriter) error {
-	if pw.ipc != nil {
+	if pw.f != nil {
 		return nil
 	}
-	pw.cnt.n = 0
 	pw.disk = true
 	if !w.dirReady {
 		dir := filepath.Dir(pw.path)
@@ -291,14 +277,11 @@ func (w *Writer) open(pw *partWriter) error {
 		}
 		w.dirReady = true
 	}
-	f, err := os.Create(pw.path + ".tmp")
+	f, err := CreateFile(pw.path+".tmp", w.schema, w.mem)
 	if err != nil {
-		return fmt.Errorf("creating shuffle file: %w", err)
+		return err
 	}
-	pw.file = f
-	pw.buf = bufio.NewWriterSize(f, 1<<20)
-	pw.cnt = countingWriter{w: pw.buf}
-	pw.ipc = ipc.NewWriter(&pw.cnt, ipc.WithSchema(w.schema), ipc.WithAllocator(w.mem))
+	pw.f = f
 	return nil
 }
 
@@ -316,7 +299,7 @@ func (w *Writer) Commit() ([]PartitionInfo, error) {
 			w.Abort()
 			return nil, err
 		}
-		infos[p] = PartitionInfo{Path: pw.path, Rows: pw.rows, Bytes: pw.cnt.n}
+		infos[p] = PartitionInfo{Path: pw.path, Rows: pw.rows, Bytes: pw.size()}
 	}
 	for _, pw := range w.parts {
 		if w.inSpool(pw) {
@@ -350,20 +333,7 @@ func (w *Writer) closePart(pw *partWriter) error {
 	if err := w.open(pw); err != nil {
 		return err
 	}
-	tmp := pw.path + ".tmp"
-	err := pw.ipc.Close()
-	pw.ipc = nil
-	if err == nil {
-		err = pw.buf.Flush()
-	}
-	if cerr := pw.file.Close(); err == nil {
-		err = cerr
-	}
-	pw.file = nil
-	if err != nil {
-		return fmt.Errorf("closing shuffle file %s: %w", tmp, err)
-	}
-	return nil
+	return pw.f.Close()
 }
 
 // Abort drops everything: buffered rows, temporary files, and files already
@@ -388,13 +358,8 @@ func (w *Writer) Abort() {
 			w.spool.RemovePrefix(pw.path)
 			pw.out = false
 		}
-		if pw.ipc != nil {
-			pw.ipc.Close()
-			pw.ipc = nil
-		}
-		if pw.file != nil {
-			pw.file.Close()
-			pw.file = nil
+		if pw.f != nil {
+			pw.f.Abort() // closes and removes <path>.tmp
 		}
 		os.Remove(pw.path + ".tmp")
 		if pw.out {
