@@ -27,6 +27,7 @@ type catalog struct {
 	tables map[string]*planner.Table // by lower-case name
 	files  map[fileKey]cachedFile
 	access *sandbox.Dirs // the files it may read (nil: any; sandbox.go)
+	opts   fileOptions   // the session's reading settings (SET csv_ignore_errors)
 }
 
 // fileKey names a sniffed file: its path and the options it was read with.
@@ -87,13 +88,31 @@ func (c *catalog) Table(name string) (*planner.Table, error) {
 	c.mu.Lock()
 	t, ok := c.tables[strings.ToLower(name)]
 	c.mu.Unlock()
+	opts := c.options()
 	if ok {
+		if opts.csvIgnoreErrors {
+			return csvIgnoringErrors(t)
+		}
 		return t, nil
 	}
 	if !looksLikePath(name) {
 		return nil, sql.NoTable("unknown table '%s'", name)
 	}
-	return c.fileTable(name)
+	return c.fileTableWith(name, opts)
+}
+
+func (c *catalog) options() fileOptions {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opts
+}
+
+// setIgnoreErrors is SET csv_ignore_errors: CSV tables read from then on
+// skip malformed rows and count them instead of failing.
+func (c *catalog) setIgnoreErrors(on bool) {
+	c.mu.Lock()
+	c.opts.csvIgnoreErrors = on
+	c.mu.Unlock()
 }
 
 // formatOf maps a file name's extension to its format. A .gz or .zst

@@ -93,6 +93,8 @@ func (db *DB) applySet(s *sql.SetVariable) error {
 		db.mu.Lock()
 		db.cfg.BroadcastJoinBytes = n
 		db.mu.Unlock()
+	case "csv_ignore_errors":
+		db.catalog.setIgnoreErrors(s.Value == "1")
 	case "query_timeout":
 		return db.setQueryTimeout(s.Value)
 	case "max_result_rows":
@@ -128,9 +130,7 @@ func inputBytes(job *planner.Job) int64 {
 	var n int64
 	for _, st := range job.Stages {
 		for _, sp := range st.Splits {
-			if sp.Path != "" && sp.End > sp.Start {
-				n += sp.End - sp.Start
-			}
+			n += sp.Bytes()
 		}
 	}
 	return n

@@ -190,7 +190,7 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 		m.Paths = append(m.Paths, p.Path)
 	}
 	meta, _ := json.Marshal(m)
-	return OutputInfo{Rows: out.Rows, Bytes: out.Bytes, Meta: meta, Spilled: env.Budget.Spilled()}, nil
+	return OutputInfo{Rows: out.Rows, Bytes: out.Bytes, Meta: meta, Spilled: env.Budget.Spilled(), SkippedRows: out.SkippedRows}, nil
 }
 
 // owns reports whether path lies under the executor's directory: partition

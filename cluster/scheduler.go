@@ -52,6 +52,9 @@ type OutputInfo struct {
 	// Spilled is what the task's operators wrote to spill files when the
 	// query's memory limit was reached.
 	Spilled int64 `json:",omitempty"`
+	// SkippedRows are malformed input rows the task's readers dropped
+	// (CSV read with ignore_errors).
+	SkippedRows int64 `json:",omitempty"`
 }
 
 // InputLocation says where an accepted output lives.
@@ -457,6 +460,7 @@ type StageStats struct {
 	Lost                int
 	Rows, Bytes         int64         // of the accepted outputs
 	Spilled             int64         // bytes the accepted attempts spilled
+	SkippedRows         int64         // malformed input rows they dropped
 	MedianTask, MaxTask time.Duration // of accepted attempts
 	Done, Running       int           // tasks with an accepted output; attempts running now
 }
@@ -479,6 +483,15 @@ func (st JobStats) Spilled() int64 {
 	return n
 }
 
+// SkippedRows is the malformed input rows all stages dropped.
+func (st JobStats) SkippedRows() int64 {
+	var n int64
+	for _, s := range st.Stages {
+		n += s.SkippedRows
+	}
+	return n
+}
+
 func (st JobStats) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "job %s %s in %v\n", st.Job, st.State, st.Finished-st.Submitted)
@@ -488,6 +501,9 @@ func (st JobStats) String() string {
 			s.Failed, s.Killed, s.Lost, s.Rows, s.Bytes, s.MedianTask, s.MaxTask)
 		if s.Spilled > 0 {
 			fmt.Fprintf(&b, "    spilled %d bytes to disk (memory limit reached)\n", s.Spilled)
+		}
+		if s.SkippedRows > 0 {
+			fmt.Fprintf(&b, "    skipped %d malformed input rows (csv_ignore_errors)\n", s.SkippedRows)
 		}
 	}
 	for _, a := range st.Attempts {
@@ -1279,6 +1295,7 @@ func (s *Scheduler) JobStats(id string) (JobStats, bool) {
 				ss.Rows += t.accepted.output.Rows
 				ss.Bytes += t.accepted.output.Bytes
 				ss.Spilled += t.accepted.output.Spilled
+				ss.SkippedRows += t.accepted.output.SkippedRows
 				if t.accepted.reason == LaunchBackup {
 					ss.BackupWins++
 				}

@@ -66,8 +66,8 @@ func plural(n int) string {
 func splitSummary(s *Stage) string {
 	files := map[string]bool{}
 	for _, sp := range s.Splits {
-		if sp.Path != "" {
-			files[sp.Path] = true
+		for _, part := range sp.Parts() {
+			files[part.Path] = true
 		}
 	}
 	if len(files) == 0 {

@@ -77,7 +77,11 @@ func RunScript(ctx context.Context, db *quern.DB, src string, out io.Writer, opt
 		rs, err := db.Run(ctx, st.SQL)
 		prog.Stop()
 		if err == nil {
-			_, err = writeResult(rs, w)
+			var o outcome
+			o, err = writeResult(rs, w)
+			if err == nil && opts.Errors != nil {
+				noteSkipped(opts.Errors, o)
+			}
 		}
 		if ferr := w.out.Flush(); err == nil && ferr != nil {
 			err = ferr
@@ -110,6 +114,16 @@ func writeError(w io.Writer, prefix string, err error) {
 
 func indent(text, by string) string {
 	return by + strings.ReplaceAll(text, "\n", "\n"+by)
+}
+
+// noteSkipped tells the user that rows were dropped: with
+// csv_ignore_errors the answer covers only the well-formed rows.
+func noteSkipped(w io.Writer, o outcome) {
+	if o.stats != nil {
+		if n := o.stats.SkippedRows(); n > 0 {
+			fmt.Fprintf(w, "quern: note: %d malformed input row%s skipped (csv_ignore_errors)\n", n, map[bool]string{true: "", false: "s"}[n == 1])
+		}
+	}
 }
 
 // outcome is what running one statement produced.

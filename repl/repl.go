@@ -307,6 +307,7 @@ func (s *shell) execute(ctx context.Context, text string) error {
 		}
 		return err
 	}
+	noteSkipped(s.stderr, o)
 	if s.timer {
 		fmt.Fprintln(s.stdout, footer(o, elapsed))
 	}

@@ -327,6 +327,28 @@ func (b *binder) setStmt(n *ast.SetStmt, text string) (Statement, error) {
 			}
 		}
 		return nil, b.errAt(n, ErrType, "SET query_timeout takes a duration such as '30s' or '5m', or milliseconds (0: no limit)")
+	case "csv_ignore_errors":
+		// 1/ON: CSV tables skip malformed rows and count them.
+		if num, ok := signedInt(v.Value); ok && (num == 0 || num == 1) {
+			return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(num)}, nil
+		}
+		if str, ok := stringLiteral(v.Value); ok {
+			switch strings.ToLower(str) {
+			case "on", "true":
+				return &SetVariable{Text: text, Name: name, Value: "1"}, nil
+			case "off", "false":
+				return &SetVariable{Text: text, Name: name, Value: "0"}, nil
+			}
+		}
+		if c, ok := v.Value.(*ast.ColumnNameExpr); ok {
+			switch c.Name.Name.L {
+			case "on", "true":
+				return &SetVariable{Text: text, Name: name, Value: "1"}, nil
+			case "off", "false":
+				return &SetVariable{Text: text, Name: name, Value: "0"}, nil
+			}
+		}
+		return nil, b.errAt(n, ErrType, "SET csv_ignore_errors takes 1 or 0 (ON or OFF)")
 	case "max_result_rows":
 		if rows, ok := signedInt(v.Value); ok && rows >= 0 {
 			return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(rows)}, nil

@@ -308,11 +308,30 @@ func (o *operator) Schema() *arrow.Schema { return o.schema }
 func (o *operator) Next(ctx context.Context) (arrow.Record, error) {
 	rec, err := o.nextBatch(ctx)
 	var mle *exec.MemoryLimitError
-	if err != nil && err != io.EOF && !errors.As(err, &mle) {
-		// A memory limit error says which operator itself.
+	var ie inputError
+	switch {
+	case err == nil || err == io.EOF:
+	case errors.As(err, &ie):
+		// The input's error (a reader's, naming file and line) is its own.
+		err = ie.err
+	case !errors.As(err, &mle): // a memory limit error names the operator itself
 		err = fmt.Errorf("aggregate: %w", err)
 	}
 	return rec, err
+}
+
+// inputError carries an error of the operator's input through it
+// unchanged: only the aggregate's own errors get its name.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+func fromInput(err error) error {
+	if err == io.EOF {
+		return err
+	}
+	return inputError{err}
 }
 
 // nextBatch is Next without the error's context, which a spill merge's
@@ -394,7 +413,7 @@ func (o *operator) next(ctx context.Context) (arrow.Record, error) {
 		case phasePass:
 			in, err := o.input.Next(ctx)
 			if err != nil {
-				return nil, err
+				return nil, fromInput(err)
 			}
 			return o.convert(in)
 		case phaseMerge:
@@ -441,7 +460,7 @@ func (o *operator) consume(ctx context.Context) (eof bool, err error) {
 			return true, nil
 		}
 		if err != nil {
-			return false, err
+			return false, fromInput(err)
 		}
 		if err := o.add(rec); err != nil {
 			return false, err

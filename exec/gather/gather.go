@@ -108,7 +108,13 @@ func (g *Rows) Append(b array.Builder, col arrow.Array, rows []int32) (int, erro
 			total += int(offs[r+1] - offs[r])
 		}
 		b.Reserve(len(rows))
-		b.ReserveData(total)
+		// At least double the data buffer when it grows: the builder
+		// itself reserves just what is asked, and callers that append
+		// short runs to one builder (a merge takes a few rows from each
+		// input in turn) would otherwise move the whole buffer each time.
+		if b.DataLen()+total > b.DataCap() {
+			b.ReserveData(max(total, b.DataCap()))
+		}
 		size = total + 4*len(rows)
 		for _, r := range rows {
 			if nb.null(int(r)) {

@@ -83,7 +83,6 @@ type merger struct {
 	heap    []*cursor // min-heap on the current row of each live input
 	next    int       // no keys: the input being drained
 	b       *array.RecordBuilder
-	strCols []int // the string columns, see reserveStrings
 	cp      gather.Rows
 	out     arrow.Record
 	err     error
@@ -242,11 +241,6 @@ func (m *merger) merge(ctx context.Context) (arrow.Record, error) {
 	}
 	if m.b == nil {
 		m.b = array.NewRecordBuilder(m.mem, m.schema)
-		for i, f := range m.schema.Fields() {
-			if f.Type.ID() == arrow.STRING {
-				m.strCols = append(m.strCols, i)
-			}
-		}
 	}
 	held := 0
 	for held < m.batch && len(m.heap) > 0 {
@@ -285,9 +279,6 @@ func (m *merger) merge(ctx context.Context) (arrow.Record, error) {
 		} else {
 			end = limit
 		}
-		for _, col := range m.strCols {
-			reserveStrings(m.b.Field(col).(*array.StringBuilder), top.rec.Column(col).(*array.String), top.row, end)
-		}
 		for col := 0; col < int(top.rec.NumCols()); col++ {
 			if err := m.cp.AppendRange(m.b.Field(col), top.rec.Column(col), top.row, end); err != nil {
 				return nil, err
@@ -308,19 +299,6 @@ func (m *merger) merge(ctx context.Context) (arrow.Record, error) {
 		return nil, io.EOF
 	}
 	return m.b.NewRecordBatch(), nil
-}
-
-// reserveStrings makes room in b for the bytes of rows [from, to) of col,
-// at least doubling the room when it grows. The copy itself reserves just
-// what it needs, which is right for one big copy but, for the short runs a
-// merge copies from each input in turn, would reallocate (and move) the
-// whole buffer on almost every call.
-func reserveStrings(b *array.StringBuilder, col *array.String, from, to int) {
-	offs := col.ValueOffsets()
-	need := int(offs[to] - offs[from])
-	if b.DataLen()+need > b.DataCap() {
-		b.ReserveData(max(need, b.DataCap()))
-	}
 }
 
 // Close releases the merge's state and closes every input; it may be called

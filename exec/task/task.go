@@ -39,6 +39,10 @@ type Input struct {
 	// Spool, when set, holds partitions in memory instead of files (the
 	// local pool), for both this task's input and its output.
 	Spool *shuffle.Spool
+
+	// skips collects the scans that drop malformed rows (Run reports
+	// their count).
+	skips *[]skipCounter
 	// Access, when set, vets the split's files before they are opened: a
 	// worker's allowed directories, enforced whoever planned the task.
 	Access PathChecker
@@ -89,6 +93,9 @@ func build(op *planner.Op, child exec.Operator, in Input, env exec.Env, mem MemT
 		scan, err := scan(op, in.Split, env, mem)
 		if err != nil {
 			return nil, err
+		}
+		if sk, ok := scan.(skipCounter); ok && in.skips != nil {
+			*in.skips = append(*in.skips, sk)
 		}
 		if scan, err = exec.NewRename(scan, schema); err != nil {
 			return nil, err
@@ -267,6 +274,9 @@ type Output struct {
 	Partitions []shuffle.PartitionInfo
 	Rows       int64
 	Bytes      int64
+	// SkippedRows are the malformed input rows the task's readers dropped
+	// (CSV read with ignore_errors).
+	SkippedRows int64
 }
 
 // Run runs one task of stage: it builds the stage's operators over in and
@@ -276,6 +286,8 @@ func Run(ctx context.Context, stage *planner.Stage, in Input, dir string, env ex
 	pool := newBufferPool(env.Alloc)
 	defer pool.close()
 	env.Alloc = pool
+	var skips []skipCounter
+	in.skips = &skips
 	root, err := Build(stage.Root, in, env, mem)
 	if err != nil {
 		return out, err
@@ -322,6 +334,10 @@ func Run(ctx context.Context, stage *planner.Stage, in Input, dir string, env ex
 	}
 	committed = true
 	out.Partitions = parts
+	for _, sk := range skips {
+		n, _ := sk.Skipped()
+		out.SkippedRows += n
+	}
 	for _, p := range parts {
 		out.Rows += p.Rows
 		out.Bytes += p.Bytes
