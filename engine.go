@@ -46,16 +46,26 @@ func newEngine(cfg Config, mem *memStore) (*engine, error) {
 	e := &engine{cfg: cfg, dir: dir}
 	e.x = cluster.NewExecutor(dir, exec.Env{Alloc: cfg.Allocator, BatchSize: cfg.BatchSize}, mem)
 	if cfg.MemoryLimit > 0 {
-		e.x.Budget = exec.NewBudget(cfg.MemoryLimit)
+		e.x.Budget = exec.NewBudget(exec.OperatorBudget(cfg.MemoryLimit))
 	}
-	if cfg.ShuffleMemory > 0 {
-		e.x.Spool = shuffle.NewSpool(cfg.ShuffleMemory)
+	if spool := spoolBytes(cfg); spool > 0 {
+		e.x.Spool = shuffle.NewSpool(spool)
 	}
 	pc := cluster.DefaultConfig()
 	pc.OnDiscard = e.x.Discard
 	pc.TestingKnobs = cfg.PoolKnobs
 	e.pool = cluster.NewLocalPool(pc, cfg.Workers, e.x)
 	return e, nil
+}
+
+// spoolBytes is how much shuffle data the local pool keeps in memory: the
+// configured ShuffleMemory, but at most an eighth of the memory limit, so
+// that the spool and the operators' budget together stay within it.
+func spoolBytes(cfg Config) int64 {
+	if cfg.MemoryLimit > 0 {
+		return min(cfg.ShuffleMemory, cfg.MemoryLimit/8)
+	}
+	return cfg.ShuffleMemory
 }
 
 func (e *engine) close() error {

@@ -59,7 +59,8 @@ type Config struct {
 	// memory; negative: no limit. SET memory_limit changes it per session.
 	MemoryLimit int64
 	// ShuffleMemory is how many bytes of shuffle partitions the local pool
-	// keeps in memory instead of writing them to files (0: always files).
+	// keeps in memory instead of writing them to files (0: always files);
+	// at most an eighth of MemoryLimit.
 	ShuffleMemory int64
 	// PoolKnobs are test hooks for the in-process pool (a slow worker, a
 	// worker whose heartbeats stop); leave zero in production.

@@ -62,7 +62,7 @@ func (x *Executor) AddJob(id string, job *planner.Job) error {
 	if _, dup := x.jobs[id]; dup {
 		return fmt.Errorf("internal: job %s added twice", id)
 	}
-	x.jobs[id] = &execJob{plan: job, budget: x.Budget.Sub(job.Run.MemoryLimit)}
+	x.jobs[id] = &execJob{plan: job, budget: x.Budget.Sub(exec.OperatorBudget(job.Run.MemoryLimit))}
 	return nil
 }
 

@@ -25,6 +25,18 @@ type Budget struct {
 	spilled atomic.Int64
 }
 
+// OperatorBudget is the part of a query's memory limit its operators'
+// reservations may take: 60%. The rest is for what no reservation counts
+// (batches in flight between operators, readers' and writers' buffers, the
+// shuffle spool, the collector's slack), so that the process as a whole
+// stays near the limit. Zero or less is no limit.
+func OperatorBudget(limit int64) int64 {
+	if limit <= 0 {
+		return 0
+	}
+	return limit / 10 * 6
+}
+
 // NewBudget returns a budget of limit bytes (<= 0: unlimited, but still
 // counting what is reserved and spilled).
 func NewBudget(limit int64) *Budget { return &Budget{limit: limit} }
@@ -211,13 +223,13 @@ func (r *Reservation) Exceeded(need int64) error {
 // same query fails the same way on any worker.
 type MemoryLimitError struct {
 	Operator string
-	Limit    int64 // the query's limit in bytes
+	Limit    int64 // the operators' budget in bytes (see OperatorBudget)
 	Needed   int64 // the bytes the operator asked for
 	Held     int64 // the bytes it already held
 }
 
 func (e *MemoryLimitError) Error() string {
-	return fmt.Sprintf("memory limit exceeded: %s needs %s more while holding %s, over the query's limit of %s (raise it with SET memory_limit or --memory-limit)",
+	return fmt.Sprintf("memory limit exceeded: %s needs %s more while holding %s, over the operators' budget of %s (60%% of the query's memory limit; raise it with SET memory_limit or --memory-limit)",
 		e.Operator, FormatBytes(e.Needed), FormatBytes(e.Held), FormatBytes(e.Limit))
 }
 

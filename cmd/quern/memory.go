@@ -26,14 +26,14 @@ func parseMemoryLimit(s string) (int64, error) {
 	return n, nil
 }
 
-// limitGoHeap tells Go's collector about the query memory limit, so the
-// heap is collected harder as it nears it instead of growing to twice the
-// live data: the operators' budget counts live bytes, and RSS should stay
-// close to it. Headroom above the budget covers batches in flight and the
-// runtime itself.
+// limitGoHeap tells Go's collector about the memory limit, so the heap is
+// collected harder as it nears it instead of growing to twice the live
+// data. The operators' reservations take 60% of the limit (see
+// exec.OperatorBudget); the rest is headroom for batches in flight and the
+// runtime.
 func limitGoHeap(limit int64) {
 	if limit > 0 {
-		debug.SetMemoryLimit(limit + limit/4 + 64<<20)
+		debug.SetMemoryLimit(limit)
 	}
 }
 
