@@ -58,6 +58,18 @@ func newEngine(cfg Config, mem *memStore) (*engine, error) {
 	return e, nil
 }
 
+// jobError is what a user sees of a failed job: a task's own error (a
+// malformed input line, a memory limit) without the scheduler's context,
+// except when the job gave up on fetch failures, where that context (which
+// task, how many times) is the explanation.
+func jobError(err error) error {
+	var te *cluster.TaskError
+	if errors.As(err, &te) && te.Err != nil && te.Kind != cluster.FetchFailed {
+		return te.Err
+	}
+	return err
+}
+
 // spoolBytes is how much shuffle data the local pool keeps in memory: the
 // configured ShuffleMemory, but at most an eighth of the memory limit, so
 // that the spool and the operators' budget together stay within it.
@@ -92,11 +104,7 @@ func (e *engine) run(ctx context.Context, job *planner.Job) (*Result, error) {
 	outputs, stats, err := e.pool.Run(ctx, cluster.JobSpecOf(id, job))
 	if err != nil {
 		cleanup()
-		var te *cluster.TaskError
-		if errors.As(err, &te) && te.Err != nil {
-			return nil, te.Err
-		}
-		return nil, err
+		return nil, jobError(err)
 	}
 	op, err := cluster.FinalMerge(job, outputs, e.x.Env, e.x.OpenLocal(job))
 	if err != nil {

@@ -88,11 +88,7 @@ func (e *engine) runRemote(ctx context.Context, id string, job *planner.Job) (*R
 		outputs, stats, err := e.remote.RunJob(ctx, jobID, job, e.mem)
 		if err != nil {
 			e.remote.ReleaseJob(jobID)
-			var te *cluster.TaskError
-			if errors.As(err, &te) && te.Err != nil {
-				return nil, te.Err
-			}
-			return nil, err
+			return nil, jobError(err)
 		}
 		cleanup := func() { e.remote.ReleaseJob(jobID) }
 		env := exec.Env{Alloc: e.cfg.Allocator, BatchSize: e.cfg.BatchSize}
