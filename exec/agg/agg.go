@@ -721,7 +721,10 @@ func (o *operator) dropTable() {
 	o.keys.free()
 	o.keys = &noKeys{}
 	for _, a := range o.aggs {
-		a.acc = nil
+		if a.acc != nil {
+			a.acc.free()
+			a.acc = nil
+		}
 		if a.distinct != nil {
 			a.distinct.t.free()
 			a.distinct = nil
@@ -743,6 +746,12 @@ func (o *operator) release() {
 		o.spill.remove()
 	}
 	o.dropTable()
+	for _, a := range o.aggs {
+		if a.row != nil {
+			a.row.free()
+			a.row = nil
+		}
+	}
 	if o.res != nil {
 		o.res.Free()
 	}

@@ -571,3 +571,38 @@ func TestParseNumberPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestCompositeStringLengths groups by strings around the length where the
+// packed key switches from a one-byte to a five-byte length, next to an
+// integer key, with NULL and empty strings (distinct groups).
+func TestCompositeStringLengths(t *testing.T) {
+	var s, k, x []any
+	for i, l := range []int{0, 1, 254, 255, 256, 1000, 70000, -1} {
+		for j := range 3 {
+			var v any
+			if l >= 0 {
+				v = strings.Repeat(string(rune('a'+i)), l)
+			}
+			s = append(s, v)
+			k = append(k, int64(j%2))
+			x = append(x, int64(i*10+j))
+		}
+	}
+	cols := []column{{"s", planner.String, s}, {"k", planner.Int, k}, {"x", planner.Int, x}}
+	aggs := []refAgg{{fn: "sum", args: []int{2}}, {fn: "count_star"}}
+	for _, groups := range [][]int{{0, 1}, {1, 0}} {
+		want := reference(cols, groups, aggs)
+		if len(want) != 16 {
+			t.Fatalf("reference has %d groups, want 16", len(want))
+		}
+		for _, bs := range []int{1, 2, 3, 7, 1024} {
+			mem := checkedMem(t)
+			if got := runComplete(t, mem, cols, groups, aggs, bs); !slices.Equal(got, want) {
+				t.Fatalf("groups %v batch %d:\n got %q\nwant %q", groups, bs, got, want)
+			}
+			if got := runSplit(t, mem, cols, groups, aggs, bs, 3, TestingKnobs{}); !slices.Equal(got, want) {
+				t.Fatalf("groups %v batch %d split:\n got %q\nwant %q", groups, bs, got, want)
+			}
+		}
+	}
+}

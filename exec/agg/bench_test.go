@@ -5,6 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -149,4 +154,121 @@ func BenchmarkAggSpill(b *testing.B) {
 		b.Run("int-key/100k-groups/"+name, func(b *testing.B) { benchAggEnv(b, n, []planner.Type{i}, []int{100_000}, newEnv) })
 		b.Run("string-key/100k-groups/"+name, func(b *testing.B) { benchAggEnv(b, n, []planner.Type{s}, []int{100_000}, newEnv) })
 	}
+}
+
+// BenchmarkAggregateFinal is the reduce side of h2o q10 (GROUP BY id1..id6,
+// sum(v3), count(*) over 10 M rows: the map side passes rows through, so
+// each of two reducers merges ~5 M states into ~5 M groups). The input is
+// keys plus the partial states (DOUBLE sum, BIGINT count), one row per
+// state as pass-through writes them; "peak-MiB" is the growth of the
+// process's peak resident set over one run (Linux only), which counts the
+// mapped table arrays that the Go heap does not.
+func BenchmarkAggregateFinal(b *testing.B) {
+	for _, n := range []int{1 << 20, 5_000_000} {
+		b.Run(fmt.Sprintf("6-key/q10/%dk-rows", n/1000), func(b *testing.B) { benchFinalQ10(b, n) })
+	}
+}
+
+func benchFinalQ10(b *testing.B, n int) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	mem := memory.NewGoAllocator()
+	s, i, f := planner.String, planner.Int, planner.Float
+	keyTypes := []planner.Type{s, s, s, i, i, i}
+	distinct := []int{100, 100, 100_000, 100, 100, 100_000}
+	var fields []arrow.Field
+	for c, t := range keyTypes {
+		fields = append(fields, arrow.Field{Name: fmt.Sprint("id", c+1), Type: t.Arrow(), Nullable: true})
+	}
+	fields = append(fields,
+		arrow.Field{Name: "v3.state0", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		arrow.Field{Name: "count.state0", Type: arrow.PrimitiveTypes.Int64, Nullable: true})
+	schema := arrow.NewSchema(fields, nil)
+	names := make([]string, 100_000)
+	for x := range names {
+		names[x] = fmt.Sprintf("id%03d", x)
+	}
+	var recs []arrow.Record
+	for from := 0; from < n; from += exec.DefaultBatchSize {
+		rows := min(exec.DefaultBatchSize, n-from)
+		rb := array.NewRecordBuilder(mem, schema)
+		for c, t := range keyTypes {
+			for r := 0; r < rows; r++ {
+				x := rng.IntN(distinct[c])
+				if t.Kind == planner.KindString {
+					rb.Field(c).(*array.StringBuilder).Append(names[x])
+				} else {
+					rb.Field(c).(*array.Int64Builder).Append(int64(x))
+				}
+			}
+		}
+		for r := 0; r < rows; r++ {
+			rb.Field(6).(*array.Float64Builder).Append(rng.Float64() * 100)
+			rb.Field(7).(*array.Int64Builder).Append(1)
+		}
+		recs = append(recs, rb.NewRecordBatch())
+		rb.Release()
+	}
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	spec := Spec{Groups: []int{0, 1, 2, 3, 4, 5}, Mode: planner.AggFinal, Aggs: []Agg{
+		{Call: call("sum", false, "v3", planner.Col(6, "v3", f)), States: []int{6}},
+		{Call: call("count_star", false, "count"), States: []int{7}},
+	}}
+	var peak int64
+	b.ResetTimer()
+	for it := 0; it < b.N; it++ {
+		base := resetPeakRSS()
+		op, err := New(&replay{schema: schema, recs: recs}, spec, exec.DefaultEnv())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, err := op.Next(context.Background())
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if base >= 0 {
+			peak = max(peak, peakRSS()-base)
+		}
+		op.Close()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	if peak > 0 {
+		b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+	}
+}
+
+// resetPeakRSS runs a collection, resets the process's peak resident set
+// to the current one and returns it, or -1 where that is not possible.
+func resetPeakRSS() int64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	if os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) != nil {
+		return -1
+	}
+	return procStatusKB("VmRSS:") << 10
+}
+
+// peakRSS is the process's peak resident set since resetPeakRSS.
+func peakRSS() int64 { return procStatusKB("VmHWM:") << 10 }
+
+func procStatusKB(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb
+		}
+	}
+	return -1
 }

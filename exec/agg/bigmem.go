@@ -48,15 +48,65 @@ func bigFree[T any](s []T) {
 
 // bigGrow makes room for extra more elements, doubling the capacity (append
 // alone grows large slices by 1.25×, which copies a big table's arrays many
-// times); the old array is freed.
+// times).
 func bigGrow[T any](s []T, extra int) []T {
 	if len(s)+extra <= cap(s) {
 		return s
 	}
-	ns := bigMake[T](max(2*cap(s), len(s)+extra, 64))[:len(s)]
+	return bigResize(s, max(2*cap(s), len(s)+extra, 64))
+}
+
+// bigResize returns s (same length) with capacity c > cap(s); s must not be
+// used afterwards. The new elements are zero. A mapped array grows in place
+// or moves by remapping its pages, never by copying: growing a big table's
+// arrays then costs neither a pass over what they hold nor, for a moment,
+// the old and the new copy both resident.
+func bigResize[T any](s []T, c int) []T {
+	var z T
+	size := c * int(unsafe.Sizeof(z))
+	oldSize := cap(s) * int(unsafe.Sizeof(z))
+	if oldSize >= bigBytes {
+		p := unsafe.Pointer(unsafe.SliceData(s[:cap(s)]))
+		if _, heap := heapBacked.Load(p); !heap {
+			if q := remapBytes(p, oldSize, size); q != nil {
+				return unsafe.Slice((*T)(q), c)[:len(s)]
+			}
+		}
+	}
+	ns := bigMake[T](c)[:len(s)]
 	copy(ns, s)
 	bigFree(s)
 	return ns
+}
+
+// growState extends an aggregate's state array s to n elements, the new
+// ones zero. It keeps s[len:cap] zero (resetState clears what it drops),
+// so extending within the capacity writes nothing: the first write of each
+// element is the kernel's zero page or the accumulator's own. Big arrays
+// are mapped (bigMake) and grow without copying (bigResize); the
+// accumulator gives them back with bigFree.
+func growState[T any](s []T, n int) []T {
+	switch {
+	case n <= len(s):
+		return s
+	case n <= cap(s):
+		return s[:n]
+	}
+	var z T
+	c := max(2*cap(s), n, 64)
+	if c*int(unsafe.Sizeof(z)) < bigBytes {
+		ns := make([]T, n, c)
+		copy(ns, s)
+		return ns
+	}
+	return bigResize(s, c)[:n]
+}
+
+// resetState empties a state array from growState, keeping its capacity
+// and the invariant that what lies past its length is zero.
+func resetState[T any](s []T) []T {
+	clear(s)
+	return s[:0]
 }
 
 // heapBacked remembers the big slices that mapping could not provide (out of

@@ -15,8 +15,9 @@ type countAcc struct {
 	live   []bool // scratch: rows whose arguments are all non-NULL
 }
 
-func (a *countAcc) resize(n int) { a.counts = growTo(a.counts, n) }
-func (a *countAcc) reset()       { a.counts = a.counts[:0] }
+func (a *countAcc) resize(n int) { a.counts = growState(a.counts, n) }
+func (a *countAcc) reset()       { a.counts = resetState(a.counts) }
+func (a *countAcc) free()        { bigFree(a.counts); a.counts = nil }
 func (a *countAcc) size() int64  { return capBytes(a.counts) + capBytes(a.live) }
 
 func (a *countAcc) update(gids []uint32, args []arrow.Array) error {

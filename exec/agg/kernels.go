@@ -34,6 +34,9 @@ type accumulator interface {
 	result(mem memory.Allocator, from, to int) (arrow.Array, error)
 	// reset forgets every group and keeps the capacity.
 	reset()
+	// free gives back the state arrays (big ones are mapped outside the
+	// Go heap, see growState); nothing may be called after it.
+	free()
 	// size estimates the bytes the state of every group holds, in O(1):
 	// it is asked after every batch when a memory budget applies.
 	size() int64

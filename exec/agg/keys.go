@@ -311,7 +311,8 @@ func (k *packedKeys) emit(mem memory.Allocator, from, to int) ([]arrow.Array, er
 }
 
 // keyPart describes how one column is packed: fixed-width columns take width
-// bytes (zeros when NULL), strings a 4-byte length and their bytes.
+// bytes (zeros when NULL), strings their length (see putStrLen) and their
+// bytes.
 type keyPart struct {
 	dt    arrow.DataType
 	width int
@@ -355,9 +356,10 @@ type rowEncoder struct {
 	mask   int
 	fixed  int // total width when every part is fixed, else 0
 	buf    []byte
-	offs   []int // variable width: row i is buf[offs[i]:offs[i+1]]
-	cur    []int // per row: where the next part goes
-	maskAt []int // per row: where its NULL mask starts
+	offs   []int     // variable width: row i is buf[offs[i]:offs[i+1]]
+	cur    []int     // per row: where the next part goes
+	maskAt []int     // per row: where its NULL mask starts
+	outs   []partOut // decode: one per part
 }
 
 func newRowEncoder(parts []keyPart, withPrefix bool) *rowEncoder {
@@ -378,7 +380,11 @@ func newRowEncoder(parts []keyPart, withPrefix bool) *rowEncoder {
 
 // size is the bytes of the encoder's scratch.
 func (e *rowEncoder) size() int64 {
-	return int64(cap(e.buf)) + 8*int64(cap(e.offs)+cap(e.cur)+cap(e.maskAt))
+	n := int64(cap(e.buf)) + 8*int64(cap(e.offs)+cap(e.cur)+cap(e.maskAt))
+	for i := range e.outs {
+		n += e.outs[i].size()
+	}
+	return n
 }
 
 func (e *rowEncoder) row(i int) []byte {
@@ -421,10 +427,11 @@ func (e *rowEncoder) encode(cols []arrow.Array, n int, prefix []uint32) {
 			so, _ := stringParts(cols[c])
 			v := validityOf(cols[c])
 			for i := range cur {
-				offs[i] += 4
+				l := 0
 				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
-					offs[i] += int(so[i+1] - so[i])
+					l = int(so[i+1] - so[i])
 				}
+				offs[i] += strLenSize(l) + l
 			}
 		}
 		for i := range cur {
@@ -508,97 +515,221 @@ func (e *rowEncoder) encode(cols []arrow.Array, n int, prefix []uint32) {
 		case arrow.STRING:
 			so, data := stringParts(col)
 			for i, at := range cur {
-				l := 0
+				var val []byte
 				if v.bm == nil || bitutil.BitIsSet(v.bm, v.off+i) {
-					val := data[so[i]:so[i+1]]
-					if l = len(val); l <= 16 {
-						// Short keys (codes, flags) are the common case: a
-						// call to copy would cost more than the bytes.
-						for j, c := range val {
-							buf[at+4+j] = c
-						}
-					} else {
-						copy(buf[at+4:], val)
-					}
+					val = data[so[i]:so[i+1]]
 				}
-				binary.LittleEndian.PutUint32(buf[at:], uint32(l))
-				cur[i] = at + 4 + l
+				at = putStrLen(buf, at, len(val))
+				if len(val) <= 16 {
+					// Short keys (codes, flags) are the common case: a
+					// call to copy would cost more than the bytes.
+					for j, c := range val {
+						buf[at+j] = c
+					}
+				} else {
+					copy(buf[at:], val)
+				}
+				cur[i] = at + len(val)
 			}
 		}
 	}
 }
 
-// decode unpacks groups [from, to) of t back into one column per part.
+// A string's length takes one byte below 255 (keys are mostly short: codes,
+// names, ids), else a 255 byte and 4 bytes little-endian. Each length has
+// one encoding, so equal keys still encode to equal bytes.
+const longStr = 255
+
+func strLenSize(l int) int {
+	if l < longStr {
+		return 1
+	}
+	return 5
+}
+
+// putStrLen writes length l at buf[at:] and returns where the bytes go.
+func putStrLen(buf []byte, at, l int) int {
+	if l < longStr {
+		buf[at] = byte(l)
+		return at + 1
+	}
+	buf[at] = longStr
+	binary.LittleEndian.PutUint32(buf[at+1:], uint32(l))
+	return at + 5
+}
+
+// strLen reads the length at k[at:] and returns it and where the bytes are.
+func strLen(k []byte, at int) (l, next int) {
+	if b := k[at]; b < longStr {
+		return int(b), at + 1
+	}
+	return int(binary.LittleEndian.Uint32(k[at+1:])), at + 5
+}
+
+// decode unpacks groups [from, to) of t back into one column per part. It
+// reads each group's key once, left to right, and writes every part's value
+// straight into that column's Arrow buffer: a column at a time would read
+// each key once per part, and a batch of keys does not stay in cache.
 func (e *rowEncoder) decode(mem memory.Allocator, t *bytesTable, from, to int) ([]arrow.Array, error) {
 	n := to - from
-	// Each group's key is read in place: rows[i] is its key, cur[i] where
-	// its next part starts.
-	rows := make([][]byte, n)
-	cur := make([]int, n)
-	for i := range rows {
-		rows[i] = t.key(from + i)
-		cur[i] = e.prefix + e.mask
+	if len(e.outs) != len(e.parts) {
+		e.outs = make([]partOut, len(e.parts))
 	}
-	maskAt := e.prefix
-	out := make([]arrow.Array, 0, len(e.parts))
-	fail := func(err error) ([]arrow.Array, error) {
-		for _, a := range out {
-			a.Release()
-		}
-		return nil, err
-	}
-	valid := make([]bool, n)
+	outs := e.outs
 	for c, p := range e.parts {
-		for i := range valid {
-			valid[i] = rows[i][maskAt+c/8]&(1<<(c%8)) == 0
+		outs[c].start(mem, p.dt, n)
+	}
+	base := e.prefix + e.mask
+	for i := range n {
+		k := t.key(from + i)
+		mask := k[e.prefix:base]
+		at := base
+		for c := range outs {
+			o := &outs[c]
+			if mask[c>>3]&(1<<(c&7)) != 0 {
+				o.nulls++
+			} else {
+				o.valid[i>>3] |= 1 << (i & 7)
+			}
+			// A NULL's bytes are zeros (an empty string): read like any.
+			switch o.width {
+			case 8:
+				o.u64[i] = binary.LittleEndian.Uint64(k[at:])
+			case 4:
+				o.u32[i] = binary.LittleEndian.Uint32(k[at:])
+			case 16:
+				o.dec[i] = decimal128.New(int64(binary.LittleEndian.Uint64(k[at+8:])), binary.LittleEndian.Uint64(k[at:]))
+			case 1:
+				if k[at] != 0 {
+					o.bits[i>>3] |= 1 << (i & 7)
+				}
+			case -1:
+				var l int
+				l, at = strLen(k, at)
+				o.data = append(o.data, k[at:at+l]...)
+				o.offs[i+1] = int32(len(o.data))
+				at += l
+				continue
+			}
+			at += o.width
 		}
-		switch p.dt.ID() {
-		case arrow.NULL:
-			out = append(out, nullsOf(mem, p.dt, n))
-		case arrow.BOOL:
-			vals := make([]bool, n)
-			for i, at := range cur {
-				vals[i] = rows[i][at] != 0
-				cur[i] = at + 1
+	}
+	out := make([]arrow.Array, 0, len(outs))
+	for c, p := range e.parts {
+		a, err := outs[c].finish(mem, p.dt, n)
+		if err != nil {
+			for _, a := range out {
+				a.Release()
 			}
-			out = append(out, buildBool(mem, vals, valid))
-		case arrow.DATE32:
-			vals := make([]uint32, n)
-			for i, at := range cur {
-				vals[i] = binary.LittleEndian.Uint32(rows[i][at:])
-				cur[i] = at + 4
+			for _, o := range outs[c:] {
+				o.drop()
 			}
-			out = append(out, buildFixed(mem, p.dt, vals, valid))
-		case arrow.INT64, arrow.UINT64, arrow.TIMESTAMP, arrow.FLOAT64:
-			vals := make([]uint64, n)
-			for i, at := range cur {
-				vals[i] = binary.LittleEndian.Uint64(rows[i][at:])
-				cur[i] = at + 8
-			}
-			out = append(out, buildFixed(mem, p.dt, vals, valid))
-		case arrow.DECIMAL128:
-			vals := make([]decimal128.Num, n)
-			for i, at := range cur {
-				vals[i] = decimal128.New(int64(binary.LittleEndian.Uint64(rows[i][at+8:])), binary.LittleEndian.Uint64(rows[i][at:]))
-				cur[i] = at + 16
-			}
-			out = append(out, buildFixed(mem, p.dt, vals, valid))
-		case arrow.STRING:
-			total := 0
-			for i, at := range cur {
-				total += int(binary.LittleEndian.Uint32(rows[i][at:]))
-			}
-			b, err := newStringBuilder(mem, n, total)
-			if err != nil {
-				return fail(err)
-			}
-			for i, at := range cur {
-				l := int(binary.LittleEndian.Uint32(rows[i][at:]))
-				b.append(rows[i][at+4:at+4+l], valid[i])
-				cur[i] = at + 4 + l
-			}
-			out = append(out, b.finish(mem))
+			return nil, err
 		}
+		out = append(out, a)
 	}
 	return out, nil
 }
+
+// partOut is one column being decoded: its value buffer (fixed width, or
+// a string column's offsets) comes from the allocator at the batch's exact
+// size; string bytes and the validity bits collect in scratch kept from
+// batch to batch, copied out once their size is known.
+type partOut struct {
+	width int // bytes per value in the key, -1 for strings, 0 for NULL
+	buf   *memory.Buffer
+	u64   []uint64
+	u32   []uint32
+	dec   []decimal128.Num
+	bits  []byte
+	offs  []int32
+	data  []byte // scratch
+	valid []byte // scratch
+	nulls int
+}
+
+func (o *partOut) start(mem memory.Allocator, dt arrow.DataType, n int) {
+	o.nulls = 0
+	o.valid = growTo(o.valid[:0], int(bitutil.BytesForBits(int64(n))))
+	clear(o.valid)
+	o.buf = nil
+	switch dt.ID() {
+	case arrow.NULL:
+		o.width = 0
+		return
+	case arrow.BOOL:
+		o.width = 1
+		o.buf = memory.NewResizableBuffer(mem)
+		o.buf.Resize(int(bitutil.BytesForBits(int64(n))))
+		o.bits = o.buf.Bytes()
+		clear(o.bits)
+	case arrow.DATE32:
+		o.width = 4
+		o.buf = memory.NewResizableBuffer(mem)
+		o.buf.Resize(4 * n)
+		o.u32 = castSlice[uint32](o.buf.Bytes())
+	case arrow.DECIMAL128:
+		o.width = 16
+		o.buf = memory.NewResizableBuffer(mem)
+		o.buf.Resize(16 * n)
+		o.dec = castSlice[decimal128.Num](o.buf.Bytes())
+	case arrow.STRING:
+		o.width = -1
+		o.buf = memory.NewResizableBuffer(mem)
+		o.buf.Resize(4 * (n + 1))
+		o.offs = castSlice[int32](o.buf.Bytes())
+		o.offs[0] = 0
+		o.data = o.data[:0]
+	default: // INT64, UINT64, TIMESTAMP, FLOAT64: the 64-bit layout
+		o.width = 8
+		o.buf = memory.NewResizableBuffer(mem)
+		o.buf.Resize(8 * n)
+		o.u64 = castSlice[uint64](o.buf.Bytes())
+	}
+}
+
+// finish wraps the column up as an array of type dt and n rows.
+func (o *partOut) finish(mem memory.Allocator, dt arrow.DataType, n int) (arrow.Array, error) {
+	if o.width == 0 {
+		return nullsOf(mem, dt, n), nil
+	}
+	var vb *memory.Buffer
+	if o.nulls > 0 {
+		vb = memory.NewResizableBuffer(mem)
+		vb.Resize(len(o.valid))
+		copy(vb.Bytes(), o.valid)
+	}
+	bufs := []*memory.Buffer{vb, o.buf}
+	if o.width < 0 {
+		if len(o.data) > 1<<31-1 {
+			o.drop()
+			if vb != nil {
+				vb.Release()
+			}
+			return nil, fmt.Errorf("not supported: %d bytes of strings in one batch (the limit is 2 GiB); lower the batch size", len(o.data))
+		}
+		db := memory.NewResizableBuffer(mem)
+		db.Resize(len(o.data))
+		copy(db.Bytes(), o.data)
+		bufs = append(bufs, db)
+	}
+	o.forget()
+	return makeArray(dt, n, bufs, o.nulls), nil
+}
+
+// forget lets go of the value buffer, which the array (or nobody) owns now.
+func (o *partOut) forget() {
+	o.buf = nil
+	o.u64, o.u32, o.dec, o.bits, o.offs = nil, nil, nil, nil, nil
+}
+
+// drop releases a column that will not be finished.
+func (o *partOut) drop() {
+	if o.buf != nil {
+		o.buf.Release()
+	}
+	o.forget()
+}
+
+// size is the bytes of the scratch kept between batches.
+func (o *partOut) size() int64 { return int64(cap(o.data) + cap(o.valid)) }

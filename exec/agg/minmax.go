@@ -52,13 +52,19 @@ type mmFixed[T cmp.Ordered] struct {
 }
 
 func (a *mmFixed[T]) resize(n int) {
-	a.vals = growTo(a.vals, n)
-	a.seen = growTo(a.seen, n)
+	a.vals = growState(a.vals, n)
+	a.seen = growState(a.seen, n)
 }
 
 func (a *mmFixed[T]) reset() {
-	a.vals = a.vals[:0]
-	a.seen = a.seen[:0]
+	a.vals = resetState(a.vals)
+	a.seen = resetState(a.seen)
+}
+
+func (a *mmFixed[T]) free() {
+	bigFree(a.vals)
+	bigFree(a.seen)
+	a.vals, a.seen = nil, nil
 }
 
 func (a *mmFixed[T]) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
@@ -118,13 +124,19 @@ type mmDecimal struct {
 }
 
 func (a *mmDecimal) resize(n int) {
-	a.vals = growTo(a.vals, n)
-	a.seen = growTo(a.seen, n)
+	a.vals = growState(a.vals, n)
+	a.seen = growState(a.seen, n)
 }
 
 func (a *mmDecimal) reset() {
-	a.vals = a.vals[:0]
-	a.seen = a.seen[:0]
+	a.vals = resetState(a.vals)
+	a.seen = resetState(a.seen)
+}
+
+func (a *mmDecimal) free() {
+	bigFree(a.vals)
+	bigFree(a.seen)
+	a.vals, a.seen = nil, nil
 }
 
 func (a *mmDecimal) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
@@ -174,13 +186,19 @@ type mmBool struct {
 }
 
 func (a *mmBool) resize(n int) {
-	a.vals = growTo(a.vals, n)
-	a.seen = growTo(a.seen, n)
+	a.vals = growState(a.vals, n)
+	a.seen = growState(a.seen, n)
 }
 
 func (a *mmBool) reset() {
-	a.vals = a.vals[:0]
-	a.seen = a.seen[:0]
+	a.vals = resetState(a.vals)
+	a.seen = resetState(a.seen)
+}
+
+func (a *mmBool) free() {
+	bigFree(a.vals)
+	bigFree(a.seen)
+	a.vals, a.seen = nil, nil
 }
 
 func (a *mmBool) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
@@ -237,19 +255,27 @@ type mmString struct {
 }
 
 func (a *mmString) resize(n int) {
-	a.off = growTo(a.off, n)
-	a.ln = growTo(a.ln, n)
-	a.room = growTo(a.room, n)
-	a.seen = growTo(a.seen, n)
+	a.off = growState(a.off, n)
+	a.ln = growState(a.ln, n)
+	a.room = growState(a.room, n)
+	a.seen = growState(a.seen, n)
 }
 
 func (a *mmString) reset() {
 	a.arena = a.arena[:0]
-	a.off = a.off[:0]
-	a.ln = a.ln[:0]
-	a.room = a.room[:0]
-	a.seen = a.seen[:0]
+	a.off = resetState(a.off)
+	a.ln = resetState(a.ln)
+	a.room = resetState(a.room)
+	a.seen = resetState(a.seen)
 	a.waste = 0
+}
+
+func (a *mmString) free() {
+	bigFree(a.off)
+	bigFree(a.ln)
+	bigFree(a.room)
+	bigFree(a.seen)
+	a.arena, a.off, a.ln, a.room, a.seen = nil, nil, nil, nil, nil
 }
 
 func (a *mmString) size() int64 {
@@ -362,6 +388,7 @@ type mmNull struct {
 
 func (a *mmNull) resize(n int) { a.n = max(a.n, n) }
 func (a *mmNull) reset()       { a.n = 0 }
+func (a *mmNull) free()        {}
 func (a *mmNull) size() int64  { return 0 }
 
 func (a *mmNull) update([]uint32, []arrow.Array) error { return nil }

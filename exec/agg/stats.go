@@ -86,13 +86,20 @@ func newVariance(name string) *varianceAcc {
 }
 
 func (a *varianceAcc) resize(n int) {
-	a.n = growTo(a.n, n)
-	a.mean = growTo(a.mean, n)
-	a.m2 = growTo(a.m2, n)
+	a.n = growState(a.n, n)
+	a.mean = growState(a.mean, n)
+	a.m2 = growState(a.m2, n)
 }
 
 func (a *varianceAcc) reset() {
-	a.n, a.mean, a.m2 = a.n[:0], a.mean[:0], a.m2[:0]
+	a.n, a.mean, a.m2 = resetState(a.n), resetState(a.mean), resetState(a.m2)
+}
+
+func (a *varianceAcc) free() {
+	bigFree(a.n)
+	bigFree(a.mean)
+	bigFree(a.m2)
+	a.n, a.mean, a.m2 = nil, nil, nil
 }
 
 func (a *varianceAcc) size() int64 {
@@ -195,7 +202,7 @@ func newBits(name string) *bitAcc {
 
 func (a *bitAcc) resize(n int) {
 	old := len(a.vals)
-	a.vals = growTo(a.vals, n)
+	a.vals = growState(a.vals, n)
 	if a.op == '&' {
 		for g := old; g < len(a.vals); g++ {
 			a.vals[g] = math.MaxUint64
@@ -203,7 +210,12 @@ func (a *bitAcc) resize(n int) {
 	}
 }
 
-func (a *bitAcc) reset() { a.vals = a.vals[:0] }
+func (a *bitAcc) reset() { a.vals = resetState(a.vals) }
+
+func (a *bitAcc) free() {
+	bigFree(a.vals)
+	a.vals = nil
+}
 
 func (a *bitAcc) size() int64 { return capBytes(a.vals) + capBytes(a.scratch) }
 
@@ -345,6 +357,13 @@ func (a *groupConcatAcc) resize(n int) { a.lists = growTo(a.lists, n) }
 func (a *groupConcatAcc) reset() {
 	clear(a.lists)
 	a.lists = a.lists[:0]
+	a.held = 0
+}
+
+// free lets the collector have the lists (they hold pointers, so they
+// stay on the Go heap).
+func (a *groupConcatAcc) free() {
+	a.lists = nil
 	a.held = 0
 }
 

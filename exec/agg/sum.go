@@ -43,19 +43,26 @@ func newDecSum(scale int32) *decSum {
 }
 
 func (a *decSum) resize(n int) {
-	a.small = growTo(a.small, n)
-	a.seen = growTo(a.seen, n)
+	a.small = growState(a.small, n)
+	a.seen = growState(a.seen, n)
 	if a.big != nil {
-		a.big = growTo(a.big, n)
+		a.big = growState(a.big, n)
 	}
 }
 
 func (a *decSum) reset() {
-	a.small = a.small[:0]
-	a.seen = a.seen[:0]
+	a.small = resetState(a.small)
+	a.seen = resetState(a.seen)
 	if a.big != nil {
-		a.big = a.big[:0]
+		a.big = resetState(a.big)
 	}
+}
+
+func (a *decSum) free() {
+	bigFree(a.small)
+	bigFree(a.seen)
+	bigFree(a.big)
+	a.small, a.seen, a.big = nil, nil, nil
 }
 
 func (a *decSum) size() int64 {
@@ -64,7 +71,7 @@ func (a *decSum) size() int64 {
 
 func (a *decSum) needBig() {
 	if a.big == nil {
-		a.big = make([]decimal128.Num, len(a.seen))
+		a.big = growState([]decimal128.Num(nil), len(a.seen))
 	}
 }
 
@@ -203,13 +210,19 @@ type floatSum struct {
 }
 
 func (a *floatSum) resize(n int) {
-	a.vals = growTo(a.vals, n)
-	a.seen = growTo(a.seen, n)
+	a.vals = growState(a.vals, n)
+	a.seen = growState(a.seen, n)
 }
 
 func (a *floatSum) reset() {
-	a.vals = a.vals[:0]
-	a.seen = a.seen[:0]
+	a.vals = resetState(a.vals)
+	a.seen = resetState(a.seen)
+}
+
+func (a *floatSum) free() {
+	bigFree(a.vals)
+	bigFree(a.seen)
+	a.vals, a.seen = nil, nil
 }
 
 func (a *floatSum) size() int64 {
@@ -347,6 +360,11 @@ func (a *avgAcc) resize(n int) {
 func (a *avgAcc) reset() {
 	a.sum.reset()
 	a.count.reset()
+}
+
+func (a *avgAcc) free() {
+	a.sum.free()
+	a.count.free()
 }
 
 func (a *avgAcc) size() int64 { return a.sum.size() + a.count.size() }
