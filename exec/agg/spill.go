@@ -1,19 +1,15 @@
 package agg
 
 import (
-	"bufio"
-	"context"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/exec"
 	"github.com/quernsql/quern/exec/gather"
+	"github.com/quernsql/quern/exec/spill"
 )
 
 // When a Final or Complete aggregation outgrows its reservation it writes
@@ -62,26 +58,12 @@ type spiller struct {
 	copier gather.Rows
 }
 
-// spillPart is one partition file; f is open while it is being written.
+// spillPart is one partition file; file is open while it is being
+// written, and path names it until a reader takes it over.
 type spillPart struct {
 	path string
-	f    *os.File
-	buf  *bufio.Writer
-	w    *ipc.Writer
-	cnt  countingWriter
+	file *spill.File
 	rows int64
-}
-
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 func newSpiller(env exec.Env, mem memory.Allocator, schema *arrow.Schema, level int) *spiller {
@@ -96,7 +78,7 @@ func newSpiller(env exec.Env, mem memory.Allocator, schema *arrow.Schema, level 
 func (s *spiller) size() int64 {
 	n := int64(0)
 	for i := range s.parts {
-		if s.parts[i].f != nil {
+		if s.parts[i].file != nil {
 			n += spillWriteBuf
 		}
 	}
@@ -157,28 +139,20 @@ func (s *spiller) writeChunk(rec arrow.Record) error {
 // append writes rec to partition p's file, creating it on first use.
 func (s *spiller) append(p int, rec arrow.Record) error {
 	sp := &s.parts[p]
-	if sp.f == nil {
+	if sp.file == nil {
 		if sp.path != "" {
 			return errors.New("internal: spill partition written after it was finished")
 		}
-		if err := os.MkdirAll(s.dir, 0o755); err != nil {
-			return err
-		}
-		f, err := os.CreateTemp(s.dir, "quern-aggregate-*.arrows")
+		f, err := spill.Create(s.dir, "quern-aggregate-*.arrows", s.schema, s.mem, spillWriteBuf, s.budget)
 		if err != nil {
 			return err
 		}
-		sp.path, sp.f = f.Name(), f
-		sp.buf = bufio.NewWriterSize(f, spillWriteBuf)
-		sp.cnt = countingWriter{w: sp.buf}
-		sp.w = ipc.NewWriter(&sp.cnt, ipc.WithSchema(s.schema), ipc.WithAllocator(s.mem))
+		sp.path, sp.file = f.Path(), f
 	}
-	before := sp.cnt.n
-	if err := sp.w.Write(rec); err != nil {
-		return fmt.Errorf("writing %s: %w", sp.path, err)
+	if err := sp.file.Write(rec); err != nil {
+		return err
 	}
 	sp.rows += rec.NumRows()
-	s.budget.AddSpilled(sp.cnt.n - before)
 	return nil
 }
 
@@ -186,21 +160,14 @@ func (s *spiller) append(p int, rec arrow.Record) error {
 func (s *spiller) finish() error {
 	for p := range s.parts {
 		sp := &s.parts[p]
-		if sp.f == nil {
+		if sp.file == nil {
 			continue
 		}
-		before := sp.cnt.n
-		err := sp.w.Close()
-		s.budget.AddSpilled(sp.cnt.n - before)
-		if err == nil {
-			err = sp.buf.Flush()
-		}
-		if cerr := sp.f.Close(); err == nil {
-			err = cerr
-		}
-		sp.f, sp.w, sp.buf = nil, nil, nil
+		err := sp.file.Finish()
+		sp.file = nil
 		if err != nil {
-			return fmt.Errorf("writing %s: %w", sp.path, err)
+			sp.path = "" // Finish removed it
+			return err
 		}
 	}
 	return nil
@@ -218,20 +185,14 @@ func (s *spiller) next(p int) int {
 
 // open returns a reader of finished partition p; closing it removes the
 // file.
-func (s *spiller) open(p int) (*spillSource, error) {
+func (s *spiller) open(p int) (*spill.Reader, error) {
 	sp := &s.parts[p]
-	f, err := os.Open(sp.path)
+	r, err := spill.Open(sp.path, s.schema, s.mem, spillReadBuf, true)
 	if err != nil {
 		return nil, err
 	}
-	src := &spillSource{schema: s.schema, path: sp.path, f: f}
-	sp.path = "" // the source owns the file now
-	src.rd, err = ipc.NewReader(bufio.NewReaderSize(f, spillReadBuf), ipc.WithAllocator(s.mem))
-	if err != nil {
-		src.Close()
-		return nil, fmt.Errorf("reading %s: %w", src.path, err)
-	}
-	return src, nil
+	sp.path = "" // the reader owns the file now
+	return r, nil
 }
 
 // remove closes and deletes every file the spiller still owns; it may be
@@ -239,48 +200,11 @@ func (s *spiller) open(p int) (*spillSource, error) {
 func (s *spiller) remove() {
 	for p := range s.parts {
 		sp := &s.parts[p]
-		if sp.w != nil {
-			sp.w.Close()
-		}
-		if sp.f != nil {
-			sp.f.Close()
-		}
-		if sp.path != "" {
+		if sp.file != nil {
+			sp.file.Abort()
+		} else if sp.path != "" {
 			os.Remove(sp.path)
 		}
 		*sp = spillPart{}
 	}
-}
-
-// spillSource reads one partition file back as an operator.
-type spillSource struct {
-	schema *arrow.Schema
-	path   string
-	f      *os.File
-	rd     *ipc.Reader
-}
-
-func (s *spillSource) Schema() *arrow.Schema { return s.schema }
-
-func (s *spillSource) Next(context.Context) (arrow.Record, error) {
-	if s.rd.Next() {
-		return s.rd.RecordBatch(), nil
-	}
-	if err := s.rd.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", s.path, err)
-	}
-	return nil, io.EOF
-}
-
-func (s *spillSource) Close() error {
-	if s.rd != nil {
-		s.rd.Release()
-		s.rd = nil
-	}
-	if s.f != nil {
-		s.f.Close()
-		s.f = nil
-		os.Remove(s.path)
-	}
-	return nil
 }

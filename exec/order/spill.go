@@ -1,7 +1,6 @@
 package order
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +8,10 @@ import (
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern/exec/spill"
 )
 
 // spillFanIn is the most sorted runs one merge reads at once: each open run
@@ -181,7 +179,7 @@ func (s *sorter) grow(n int64) error {
 func (s *sorter) openRuns(paths []string) ([]exec.Operator, error) {
 	inputs := make([]exec.Operator, 0, len(paths)+1)
 	for _, p := range paths {
-		r, err := openRun(p, s.Schema(), s.mem, s.ioBuf)
+		r, err := spill.Open(p, s.Schema(), s.mem, s.ioBuf, false)
 		if err != nil {
 			for _, in := range inputs {
 				in.Close()
@@ -193,58 +191,30 @@ func (s *sorter) openRuns(paths []string) ([]exec.Operator, error) {
 	return inputs, nil
 }
 
-// writeRun writes src's batches to a new file in the spill directory, as
-// an Arrow IPC stream, and returns its path; on error nothing is left.
+// writeRun writes src's batches to a new file in the spill directory and
+// returns its path; on error nothing is left.
 func (s *sorter) writeRun(ctx context.Context, src exec.Operator) (string, error) {
-	dir := s.spillDir
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("creating the spill directory: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "sort-*.arrows")
+	f, err := spill.Create(s.spillDir, "sort-*.arrows", s.Schema(), s.mem, s.ioBuf, s.budget)
 	if err != nil {
-		return "", fmt.Errorf("creating a spill file: %w", err)
-	}
-	path := f.Name()
-	buf := bufio.NewWriterSize(f, s.ioBuf)
-	cw := &countingWriter{w: buf}
-	w := ipc.NewWriter(cw, ipc.WithSchema(s.Schema()), ipc.WithAllocator(s.mem))
-	err = func() error {
-		for {
-			rec, err := src.Next(ctx)
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if rec.NumRows() == 0 {
-				continue
-			}
-			if err := w.Write(rec); err != nil {
-				return fmt.Errorf("writing spill file %s: %w", path, err)
-			}
-		}
-	}()
-	if cerr := w.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("writing spill file %s: %w", path, cerr)
-	}
-	if err == nil {
-		if ferr := buf.Flush(); ferr != nil {
-			err = fmt.Errorf("writing spill file %s: %w", path, ferr)
-		}
-	}
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("writing spill file %s: %w", path, cerr)
-	}
-	if err != nil {
-		os.Remove(path)
 		return "", err
 	}
-	s.budget.AddSpilled(cw.n)
-	return path, nil
+	for {
+		rec, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err == nil && rec.NumRows() > 0 {
+			err = f.Write(rec)
+		}
+		if err != nil {
+			f.Abort()
+			return "", err
+		}
+	}
+	if err := f.Finish(); err != nil {
+		return "", err
+	}
+	return f.Path(), nil
 }
 
 // dropSpill closes the final merge and removes every spill file left.
@@ -261,78 +231,6 @@ func (s *sorter) dropSpill() error {
 	}
 	s.runs = nil
 	return errors.Join(errs...)
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// runReader reads a spill file back as an operator.
-type runReader struct {
-	schema *arrow.Schema
-	path   string
-	f      *os.File
-	rd     *ipc.Reader
-	out    arrow.Record
-}
-
-func openRun(path string, schema *arrow.Schema, mem memory.Allocator, bufSize int) (*runReader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading a spill file: %w", err)
-	}
-	rd, err := ipc.NewReader(bufio.NewReaderSize(f, bufSize), ipc.WithAllocator(mem), ipc.WithSchema(schema))
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("reading spill file %s: %w", path, err)
-	}
-	return &runReader{schema: schema, path: path, f: f, rd: rd}, nil
-}
-
-func (r *runReader) Schema() *arrow.Schema { return r.schema }
-
-func (r *runReader) Next(ctx context.Context) (arrow.Record, error) {
-	if r.out != nil {
-		r.out.Release()
-		r.out = nil
-	}
-	if r.rd == nil {
-		return nil, errors.New("internal: spill file read after Close")
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if !r.rd.Next() {
-		if err := r.rd.Err(); err != nil {
-			return nil, fmt.Errorf("reading spill file %s: %w", r.path, err)
-		}
-		return nil, io.EOF
-	}
-	// The sort's own schema, not the decoded copy, so that every batch the
-	// sort returns carries the same one.
-	rec := r.rd.RecordBatch()
-	r.out = array.NewRecordBatch(r.schema, rec.Columns(), rec.NumRows())
-	return r.out, nil
-}
-
-func (r *runReader) Close() error {
-	if r.out != nil {
-		r.out.Release()
-		r.out = nil
-	}
-	if r.rd == nil {
-		return nil
-	}
-	r.rd.Release()
-	r.rd = nil
-	return r.f.Close()
 }
 
 // sortedOp is a sorted batch as an operator: the input of a spill file or
