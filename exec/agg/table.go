@@ -1,6 +1,9 @@
 package agg
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // Both tables use open addressing with linear probing over a power-of-two
 // slot array and grow at 3/4 load. Group ids are dense and given in order of
@@ -117,20 +120,70 @@ func (t *intTable) grow() {
 
 // bytesTable maps byte-string keys to group ids. A slot packs the upper 32
 // bits of the hash with the group id, so most mismatches are rejected without
-// touching the key bytes. Keys live back to back in pages that never move: a
-// new group costs no allocation of its own, and a table of millions of
-// groups never copies its keys to grow (one contiguous arena that doubles
-// copied each key twice on average, into freshly faulted memory).
+// touching the key. Each group has a 16-byte reference (keyRef) that holds a
+// key of up to inlineKey bytes itself: a probe that finds its group then
+// reads one line beyond the slot, where one held in the pages would read
+// three (location, length, bytes), each a cache miss in a table of 100K+
+// groups. Longer keys live back to back in pages that never move: a new
+// group costs no allocation of its own, and a table of millions of groups
+// never copies its keys to grow (one contiguous arena that doubles copied
+// each key twice on average, into freshly faulted memory). Fixed-width keys
+// longer than inlineKey gain nothing from a reference and keep a bare
+// location (8 bytes a group, not 16).
 type bytesTable struct {
-	slots []uint64 // hash>>32<<32 | group id + 1; 0 marks an empty slot
-	mask  uint64   // len(slots)-1: probes wrap with it
-	shift uint     // 64 - log2(len(slots)) (at least 32: the home is in the tag)
-	loc   []uint64 // per group: page<<32 | offset of its key
-	lens  []uint32 // per group, when keys vary in width
-	pages [][]byte
-	paged int // total capacity of pages
-	width int // > 0: every key has this width
-	n     int // groups in slots
+	slots    []uint64 // hash>>32<<32 | group id + 1; 0 marks an empty slot
+	mask     uint64   // len(slots)-1: probes wrap with it
+	shift    uint     // 64 - log2(len(slots)) (at least 32: the home is in the tag)
+	refs     []keyRef // per group, unless width > inlineKey
+	loc      []uint64 // per group when width > inlineKey: page<<32 | offset of its key
+	pages    [][]byte
+	pagedCap int    // total capacity of pages
+	width    int    // > 0: every key has this width
+	n        int    // groups in slots
+	scratch  []byte // key: a long key's prefix and rest put back together
+}
+
+// inlineKey is the longest key a keyRef holds itself.
+const inlineKey = 12
+
+// keyRef is a group's key: bytes 0–3 its length (little-endian), then the
+// key zero-padded when it is at most inlineKey bytes, else its first 4
+// bytes and the location of the rest in the pages (page<<32 | offset,
+// little-endian): a long key then costs what a bare location and length
+// did, 12 bytes and its bytes. The first 8 bytes tell most keys of equal
+// hash tag apart, and, for an inline key, the whole reference compares as
+// two words.
+type keyRef [16]byte
+
+// refWords returns the words of k's keyRef, the second meaningful only when
+// k is inline. A probe computes them once and then compares words, never
+// bytes, for an inline key.
+func refWords(k []byte) (w0, w1 uint64) {
+	w0 = uint64(uint32(len(k)))
+	if len(k) < 4 {
+		return w0 | loadShort(k)<<32, 0
+	}
+	w0 |= uint64(binary.LittleEndian.Uint32(k)) << 32
+	rest := k[4:]
+	switch {
+	case len(rest) >= 8:
+		return w0, binary.LittleEndian.Uint64(rest)
+	case len(rest) >= 4:
+		// Two overlapping loads; the bytes they share are equal.
+		lo := uint64(binary.LittleEndian.Uint32(rest))
+		hi := uint64(binary.LittleEndian.Uint32(rest[len(rest)-4:]))
+		return w0, lo | hi<<(8*(len(rest)-4))
+	}
+	return w0, loadShort(rest)
+}
+
+// loadShort loads 0–3 bytes zero-padded, little-endian.
+func loadShort(b []byte) uint64 {
+	if len(b) == 0 {
+		return 0
+	}
+	n := len(b)
+	return uint64(b[0]) | uint64(b[n/2])<<(8*(n/2)) | uint64(b[n-1])<<(8*(n-1))
 }
 
 // maxPage is the size key pages grow to (doubling from small, so that the
@@ -141,17 +194,35 @@ func newBytesTable(width int) *bytesTable {
 	return &bytesTable{slots: make([]uint64, minSlots), mask: minSlots - 1, shift: minShift, width: width}
 }
 
-func (t *bytesTable) groups() int { return len(t.loc) }
+// located reports whether the table keeps bare locations instead of refs.
+func (t *bytesTable) located() bool { return t.width > inlineKey }
 
-// key returns the stored key of group g.
-func (t *bytesTable) key(g int) []byte {
-	l := t.loc[g]
-	w := t.width
-	if w == 0 {
-		w = int(t.lens[g])
+func (t *bytesTable) groups() int {
+	if t.located() {
+		return len(t.loc)
 	}
+	return len(t.refs)
+}
+
+// key returns the stored key of group g. The slice is valid until the next
+// call of key or add.
+func (t *bytesTable) key(g int) []byte {
+	if t.located() {
+		return t.paged(t.loc[g], t.width)
+	}
+	r := &t.refs[g]
+	n := int(binary.LittleEndian.Uint32(r[:4]))
+	if n <= inlineKey {
+		return r[4 : 4+n]
+	}
+	t.scratch = append(append(t.scratch[:0], r[4:8]...), t.paged(binary.LittleEndian.Uint64(r[8:]), n-4)...)
+	return t.scratch
+}
+
+// paged returns the n bytes at location l of the pages.
+func (t *bytesTable) paged(l uint64, n int) []byte {
 	o := int(uint32(l))
-	return t.pages[l>>32][o : o+w]
+	return t.pages[l>>32][o : o+n]
 }
 
 // keyBytes is the total size of the keys of groups [from, to).
@@ -160,8 +231,8 @@ func (t *bytesTable) keyBytes(from, to int) int {
 		return (to - from) * t.width
 	}
 	n := 0
-	for _, l := range t.lens[from:to] {
-		n += int(l)
+	for i := range t.refs[from:to] {
+		n += int(binary.LittleEndian.Uint32(t.refs[from+i][:4]))
 	}
 	return n
 }
@@ -175,7 +246,7 @@ func (t *bytesTable) store(k []byte) uint64 {
 			size = min(2*cap(t.pages[last]), maxPage)
 		}
 		t.pages = append(t.pages, bigMake[byte](max(size, len(k)))[:0])
-		t.paged += cap(t.pages[len(t.pages)-1])
+		t.pagedCap += cap(t.pages[len(t.pages)-1])
 		last++
 	}
 	p := t.pages[last]
@@ -185,7 +256,7 @@ func (t *bytesTable) store(k []byte) uint64 {
 
 // size is the bytes of the table's arrays and key pages.
 func (t *bytesTable) size() int64 {
-	return 8*int64(cap(t.slots)+cap(t.loc)) + 4*int64(cap(t.lens)) + 24*int64(cap(t.pages)) + int64(t.paged)
+	return 8*int64(cap(t.slots)+cap(t.loc)) + 16*int64(cap(t.refs)) + 24*int64(cap(t.pages)) + int64(t.pagedCap) + int64(cap(t.scratch))
 }
 
 // hashes writes the hash of the key of each group of [from, to) into dst.
@@ -197,11 +268,21 @@ func (t *bytesTable) hashes(from, to int, dst []uint64) {
 
 // add records a new group with key k and returns its id.
 func (t *bytesTable) add(k []byte) uint32 {
-	g := uint32(len(t.loc))
-	t.loc = append(bigGrow(t.loc, 1), t.store(k))
-	if t.width == 0 {
-		t.lens = append(bigGrow(t.lens, 1), uint32(len(k)))
+	if t.located() {
+		g := uint32(len(t.loc))
+		t.loc = append(bigGrow(t.loc, 1), t.store(k))
+		return g
 	}
+	var r keyRef
+	binary.LittleEndian.PutUint32(r[:4], uint32(len(k)))
+	if len(k) <= inlineKey {
+		copy(r[4:], k)
+	} else {
+		copy(r[4:8], k)
+		binary.LittleEndian.PutUint64(r[8:], t.store(k[4:]))
+	}
+	g := uint32(len(t.refs))
+	t.refs = append(bigGrow(t.refs, 1), r)
 	return g
 }
 
@@ -210,18 +291,42 @@ func (t *bytesTable) add(k []byte) uint32 {
 func (t *bytesTable) find(h uint64, k []byte) (gid uint32, added bool) {
 	tag := h >> 32 << 32
 	i := h >> t.shift
-	for {
-		s := t.slots[i]
-		if s == 0 {
-			break
-		}
-		if s&^0xffffffff == tag {
-			g := uint32(s) - 1
-			if string(t.key(int(g))) == string(k) {
-				return g, false
+	if t.located() {
+		for {
+			s := t.slots[i]
+			if s == 0 {
+				break
 			}
+			if s&^0xffffffff == tag {
+				g := uint32(s) - 1
+				if string(t.paged(t.loc[g], t.width)) == string(k) {
+					return g, false
+				}
+			}
+			i = (i + 1) & t.mask
 		}
-		i = (i + 1) & t.mask
+	} else {
+		w0, w1 := refWords(k)
+		for {
+			s := t.slots[i]
+			if s == 0 {
+				break
+			}
+			if s&^0xffffffff == tag {
+				g := uint32(s) - 1
+				r := &t.refs[g]
+				if binary.LittleEndian.Uint64(r[:8]) == w0 {
+					if len(k) <= inlineKey {
+						if binary.LittleEndian.Uint64(r[8:]) == w1 {
+							return g, false
+						}
+					} else if string(t.paged(binary.LittleEndian.Uint64(r[8:]), len(k)-4)) == string(k[4:]) {
+						return g, false
+					}
+				}
+			}
+			i = (i + 1) & t.mask
+		}
 	}
 	g := t.add(k)
 	t.slots[i] = tag | uint64(g+1)
@@ -248,8 +353,8 @@ func (t *bytesTable) addOutside() uint32 {
 // free gives back the table's big arrays; t must not be used afterwards.
 func (t *bytesTable) free() {
 	bigFree(t.slots)
+	bigFree(t.refs)
 	bigFree(t.loc)
-	bigFree(t.lens)
 	for _, p := range t.pages {
 		bigFree(p)
 	}
@@ -285,7 +390,10 @@ func (t *bytesTable) grow() {
 const prefetchBlock = 128
 
 // prefetchNext prefetches, at the start of the block of rows at lo, the home
-// slots of the block after it (and of this block too when lo is 0).
+// slots of the block after it (and of this block too when lo is 0). The
+// keyRef a probe reads next is not prefetched: reading the slots a block
+// ahead to find their groups cost more than it saved (the misses of a
+// block's keyRefs already overlap, and the extra pass does not).
 func (t *bytesTable) prefetchNext(hs []uint64, lo int) {
 	if lo == 0 {
 		t.prefetch(hs[:min(prefetchBlock, len(hs))])
