@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -77,8 +78,9 @@ func (q dbQueryer) Query(ctx context.Context, query string) (array.RecordReader,
 }
 
 // runRemote runs a job on the cluster and merges its outputs here. If a
-// final output cannot be opened (its worker died after the job finished,
-// too late for the scheduler to re-run the task), the job runs once more.
+// final output cannot be opened or its first batch read (its worker died,
+// or its file went, after the job finished: too late for the scheduler to
+// re-run the task), the job runs once more.
 func (e *engine) runRemote(ctx context.Context, id string, job *planner.Job) (*Result, error) {
 	for try := 0; ; try++ {
 		jobID := id
@@ -93,6 +95,11 @@ func (e *engine) runRemote(ctx context.Context, id string, job *planner.Job) (*R
 		cleanup := func() { e.remote.ReleaseJob(jobID) }
 		env := exec.Env{Alloc: e.cfg.Allocator, BatchSize: e.cfg.BatchSize}
 		op, err := cluster.FinalMerge(job, outputs, env, e.remote.OpenOutput(job))
+		if err == nil {
+			// The first batch pulls from every output a merge reads: a
+			// lost one shows here, while the job can still run again.
+			op, err = peek(ctx, op)
+		}
 		if err != nil {
 			cleanup()
 			var te *cluster.TaskError
@@ -222,4 +229,51 @@ func (db *DB) remoteTableSchema(name string) (*arrow.Schema, error) {
 	}
 	defer res.Release()
 	return res.Schema(), nil
+}
+
+// peek reads op's first batch now and returns an operator that gives it
+// back first; on error op is closed.
+func peek(ctx context.Context, op exec.Operator) (exec.Operator, error) {
+	rec, err := op.Next(ctx)
+	if err != nil && !errors.Is(err, io.EOF) {
+		op.Close()
+		return nil, err
+	}
+	p := &peeked{Operator: op, err: err}
+	if err == nil {
+		rec.Retain()
+		p.first = rec
+	}
+	return p, nil
+}
+
+// peeked is an operator whose first batch (or end) was read ahead.
+type peeked struct {
+	exec.Operator
+	first arrow.Record
+	err   error // io.EOF when the operator had no batch at all
+	given bool
+}
+
+func (p *peeked) Next(ctx context.Context) (arrow.Record, error) {
+	if !p.given {
+		p.given = true
+		if p.err != nil {
+			return nil, p.err
+		}
+		return p.first, nil
+	}
+	if p.first != nil {
+		p.first.Release()
+		p.first = nil
+	}
+	return p.Operator.Next(ctx)
+}
+
+func (p *peeked) Close() error {
+	if p.first != nil {
+		p.first.Release()
+		p.first = nil
+	}
+	return p.Operator.Close()
 }
