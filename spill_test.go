@@ -15,6 +15,7 @@ import (
 
 	"github.com/quernsql/quern"
 	"github.com/quernsql/quern/exec"
+	"github.com/quernsql/quern/planner"
 )
 
 // genGroups writes a CSV of rows over about groups distinct (k, s) keys.
@@ -109,7 +110,7 @@ func TestGroupBySpillsUnderMemoryLimit(t *testing.T) {
 		if spilled == 0 {
 			t.Errorf("%d workers, 4MB limit: nothing spilled", workers)
 		}
-		t.Logf("%d workers: spilled %s", workers, exec.FormatBytes(spilled))
+		t.Logf("%d workers: spilled %s", workers, planner.FormatBytes(spilled))
 	}
 }
 

@@ -119,10 +119,16 @@ func (b *Budget) reserve(n int64) bool {
 		b.used.Add(-n)
 		return false
 	}
-	for now := b.used.Load(); ; {
+	b.notePeak(b.used.Load())
+	return true
+}
+
+// notePeak raises the peak to now if now is higher.
+func (b *Budget) notePeak(now int64) {
+	for {
 		p := b.peak.Load()
 		if now <= p || b.peak.CompareAndSwap(p, now) {
-			return true
+			return
 		}
 	}
 }
@@ -130,13 +136,7 @@ func (b *Budget) reserve(n int64) bool {
 // force takes n bytes whatever the limit says (see Grow).
 func (b *Budget) force(n int64) {
 	for ; b != nil; b = b.parent {
-		now := b.used.Add(n)
-		for {
-			p := b.peak.Load()
-			if now <= p || b.peak.CompareAndSwap(p, now) {
-				break
-			}
-		}
+		b.notePeak(b.used.Add(n))
 	}
 }
 
@@ -230,9 +230,5 @@ type MemoryLimitError struct {
 
 func (e *MemoryLimitError) Error() string {
 	return fmt.Sprintf("memory limit exceeded: %s needs %s more while holding %s, over the operators' budget of %s (60%% of the query's memory limit; raise it with SET memory_limit or --memory-limit)",
-		e.Operator, FormatBytes(e.Needed), FormatBytes(e.Held), FormatBytes(e.Limit))
+		e.Operator, planner.FormatBytes(e.Needed), planner.FormatBytes(e.Held), planner.FormatBytes(e.Limit))
 }
-
-// FormatBytes prints a byte count the way people read them (see
-// planner.FormatBytes).
-func FormatBytes(n int64) string { return planner.FormatBytes(n) }

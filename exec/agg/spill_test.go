@@ -241,7 +241,7 @@ func TestSpillMatchesUnlimited(t *testing.T) {
 				t.Fatalf("%s: reference has %d groups, want %d", keys.name, len(want), d.groups)
 			}
 			if counting.Peak() < 10*limit {
-				t.Fatalf("%s: the unlimited run held at most %s, not 10× the limit of %s", keys.name, exec.FormatBytes(counting.Peak()), exec.FormatBytes(limit))
+				t.Fatalf("%s: the unlimited run held at most %s, not 10× the limit of %s", keys.name, planner.FormatBytes(counting.Peak()), planner.FormatBytes(limit))
 			}
 			if counting.Used() != 0 {
 				t.Errorf("%s: %d bytes still reserved after Close", keys.name, counting.Used())
