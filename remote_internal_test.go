@@ -3,12 +3,16 @@ package quern
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quernsql/quern/cluster"
 )
 
 // batches is an operator over a fixed list of one-column batches, then
@@ -85,5 +89,23 @@ func TestPeekGivesTheFirstBatchBack(t *testing.T) {
 	bad := &batches{schema: schema, err: boom}
 	if _, err := peek(ctx, bad); !errors.Is(err, boom) || !bad.closed {
 		t.Fatalf("a failing first batch must fail peek and close the input: %v, closed %v", err, bad.closed)
+	}
+}
+
+// TestJobError: a task's own error reaches the user bare; a job that gave
+// up on fetch failures keeps the scheduler's explanation.
+func TestJobError(t *testing.T) {
+	bad := errors.New("t.csv:4:1: column 1 (a): cannot read \"x\" as BIGINT")
+	if got := jobError(fmt.Errorf("job q1: %w", cluster.DeterministicError(bad))); got != bad {
+		t.Errorf("deterministic: got %v, want the task's error", got)
+	}
+	lost := cluster.FetchFailedError(cluster.TaskID{Job: "q1", Stage: 0, Index: 3}, "w1", errors.New("no such file"))
+	gaveUp := fmt.Errorf("job q1: task q1/1.0 could not read its inputs 9 times: %w", lost)
+	if got := jobError(gaveUp); got != gaveUp || !strings.Contains(got.Error(), "could not read its inputs 9 times") {
+		t.Errorf("fetch failures: got %v, want the whole explanation", got)
+	}
+	plain := errors.New("no worker for 30s")
+	if got := jobError(plain); got != plain {
+		t.Errorf("other errors pass unchanged: got %v", got)
 	}
 }
