@@ -121,7 +121,7 @@ func indent(text, by string) string {
 func noteSkipped(w io.Writer, o outcome) {
 	if o.stats != nil {
 		if n := o.stats.SkippedRows(); n > 0 {
-			fmt.Fprintf(w, "quern: note: %d malformed input row%s skipped (csv_ignore_errors)\n", n, map[bool]string{true: "", false: "s"}[n == 1])
+			fmt.Fprintf(w, "quern: note: %s skipped (csv_ignore_errors)\n", plural(int(n), "malformed input row"))
 		}
 	}
 }

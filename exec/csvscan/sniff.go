@@ -169,14 +169,17 @@ func (s *sample) try(delim byte, quoted bool) *trial {
 		}
 		return nil
 	}, malformed)
+	tooRagged := func() error {
+		return fmt.Errorf("%w (%d of the first %d records are malformed: too many to skip with csv_ignore_errors, which takes at most one in ten)", firstBad, t.ragged, rows)
+	}
 	switch {
 	case err == errStop && t.ragged*10 > rows:
-		t.bad = firstBad
+		t.bad = tooRagged()
 	case err == errStop:
 	case err != nil:
 		t.bad = err
 	case t.ragged*10 > rows:
-		t.bad = firstBad
+		t.bad = tooRagged()
 	case rows > 0 && len(s.data)-stop > sampleBytes/4:
 		// A quote opened by mistake swallows the rest of the sample as one
 		// field; real records are not that long.

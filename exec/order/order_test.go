@@ -175,13 +175,7 @@ func drain(t *testing.T, op exec.Operator) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			cells := make([]string, rec.NumCols())
-			for c := range cells {
-				cells[c] = cell(rec.Column(c), i)
-			}
-			out = append(out, strings.Join(cells, "|"))
-		}
+		out = append(out, rowsOf(rec)...)
 	}
 }
 
