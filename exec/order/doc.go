@@ -15,7 +15,9 @@
 // when refused, sorts it and writes it to the spill directory as a sorted
 // run (an Arrow IPC stream), then goes on; at the end it merges the runs,
 // oldest first so that ties keep input order, with the rows still in
-// memory as the last input:
+// memory, when they are few, as the last input. A merge is sized to hold
+// about a sixteenth of the limit, inside the share every operator is
+// always granted, so other operators holding the rest cannot fail it:
 //
 //	input ──▶ buffer ──(refused)──▶ sort ──▶ run file 1, 2, … n
 //	            │                               │ more than fan-in: merge

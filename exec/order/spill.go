@@ -24,6 +24,8 @@ const (
 	spillIOBuf    = 64 << 10
 	spillIOBufMin = 1 << 10
 	spillBatchMin = 8 << 10
+	// mergeShare: a merge of runs holds about 1/mergeShare of the limit.
+	mergeShare = 16
 )
 
 // spill sorts the buffered batches, writes them to a new spill file as one
@@ -53,7 +55,7 @@ func (s *sorter) spill(ctx context.Context) error {
 
 // sizeRuns picks, from the first run, how many rows go in a spill file's
 // batch, how big its I/O buffers are and how many runs a merge reads at
-// once, so that a merge holds about a quarter of the limit: under a large
+// once, so that a merge holds about a sixteenth of the limit: under a large
 // limit, fanIn runs of full batches; under a small one, fewer runs of
 // batches of at least spillBatchMin bytes (more merge passes rather than
 // batches of a few rows, where the IPC framing would outweigh the data).
@@ -65,14 +67,17 @@ func (s *sorter) sizeRuns(all arrow.Record) {
 	if limit <= 0 {
 		return
 	}
-	perRun := limit / int64(4*s.fanIn)
-	floor := limit / 16 // the least sizes below must still fit a few times
+	// A sixteenth, well inside the eighth any operator is always granted
+	// (exec.Reservation.Grow): a merge cannot spill, so it must not fail
+	// because other operators of the query hold the rest of the limit.
+	perRun := limit / int64(mergeShare*s.fanIn)
+	floor := limit / (4 * mergeShare) // the least sizes below: a merge of a few runs must fit in its share
 	rowBytes := max(1, logicalBytes(all)/max(1, all.NumRows()))
 	s.ioBuf = int(min(spillIOBuf, max(perRun/2, min(spillIOBufMin, floor), 16)))
 	batchBytes := max(perRun/2, min(spillBatchMin, floor))
 	s.runRows = int(min(exec.DefaultBatchSize, max(1, batchBytes/rowBytes)))
 	held := int64(s.runRows)*rowBytes + int64(s.ioBuf)
-	s.fanIn = int(min(int64(s.fanIn), max(2, limit/4/held)))
+	s.fanIn = int(min(int64(s.fanIn), max(2, limit/mergeShare/held)))
 }
 
 // mergeRuns sets up the final merge of the spilled runs and whatever is
@@ -82,8 +87,11 @@ func (s *sorter) sizeRuns(all arrow.Record) {
 func (s *sorter) mergeRuns(ctx context.Context) error {
 	var tail *sortedOp
 	if len(s.pending) > 0 {
-		if len(s.runs) >= s.fanIn {
-			// There will be merge passes anyway: the tail is one more run.
+		// The sorted tail stays in memory only when it is small: with it,
+		// the merge must still fit in the share always granted.
+		if limit := s.budget.Limit(); len(s.runs) >= s.fanIn || limit > 0 && s.res.Held() > limit/mergeShare {
+			// There will be merge passes anyway, or the tail is too big to
+			// hold through the merge: it is one more run.
 			if err := s.spill(ctx); err != nil {
 				return err
 			}

@@ -219,6 +219,42 @@ func TestSortSpillFanIn(t *testing.T) {
 	}
 }
 
+// TestSortSpillUnderContention: while another operator of the query holds
+// all of the limit the floors leave, a sort still spills and its merge
+// still runs: the merge fits in the share every operator is always granted.
+func TestSortSpillUnderContention(t *testing.T) {
+	tab := spillTable(rand.New(rand.NewPCG(12, 12)), 30000)
+	keys := []planner.SortKey{{Col: 1}, {Col: 0}}
+	want := format(tab, refSort(tab.rows, keys))
+	mem := checkedMem(t)
+	src := newSource(mem, tab, tab.rows, 512)
+	limit := dataBytes(src) / 10
+	budget := exec.NewBudget(limit)
+	hog := budget.NewReservation("aggregate")
+	defer hog.Free()
+	// A first bite of half the limit, then all but a byte of the rest.
+	if !hog.Grow(limit/2) || !hog.Grow(limit-limit/2-1) {
+		t.Fatal("the other operator's reservation was refused")
+	}
+	dir := t.TempDir()
+	op, err := NewSort(src, keys, exec.Env{Alloc: mem, BatchSize: 512, Budget: budget, SpillDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, op); !slices.Equal(got, want) {
+		t.Fatalf("got %d rows, want %d; first diff at row %d", len(got), len(want), firstDiff(got, want))
+	}
+	if budget.Spilled() == 0 {
+		t.Fatal("nothing spilled")
+	}
+	if left := dirEntries(t, dir); len(left) != 0 {
+		t.Fatalf("spill files left: %v", left)
+	}
+	if budget.Used() != hog.Held() {
+		t.Fatalf("%d bytes reserved after Close, the other operator holds %d", budget.Used(), hog.Held())
+	}
+}
+
 func rowsOf(rec arrow.Record) []string {
 	var out []string
 	for i := 0; i < int(rec.NumRows()); i++ {
