@@ -190,6 +190,20 @@ func (r *Reservation) Grow(n int64) bool {
 	return true
 }
 
+// Try asks for n more bytes without the floors of Grow, and reports
+// whether they were granted: for memory that has somewhere else to go (a
+// query result that can stay in its file), which must never take the
+// query past its limit.
+func (r *Reservation) Try(n int64) bool {
+	if !r.budget.reserve(n) {
+		return false
+	}
+	if n > 0 {
+		r.held += n
+	}
+	return true
+}
+
 // Resize makes the reservation hold total bytes: shrinking always
 // succeeds, growing reports whether the difference was granted (on
 // refusal the reservation keeps what it held).

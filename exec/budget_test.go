@@ -47,6 +47,27 @@ func TestBudgetReservations(t *testing.T) {
 	}
 }
 
+// TestBudgetTry: Try grants only what fits, with no floors.
+func TestBudgetTry(t *testing.T) {
+	b := NewBudget(100)
+	op := b.NewReservation("aggregate")
+	if !op.Grow(95) {
+		t.Fatal("refused")
+	}
+	res := b.NewReservation("query result")
+	if res.Try(10) || res.Held() != 0 || b.Used() != 95 {
+		t.Fatalf("Try past the limit was granted (an eighth would be under Grow's floor): held %d, used %d", res.Held(), b.Used())
+	}
+	if !res.Try(5) || res.Held() != 5 || b.Used() != 100 {
+		t.Fatalf("Try within the limit: held %d, used %d", res.Held(), b.Used())
+	}
+	res.Free()
+	op.Free()
+	if b.Used() != 0 {
+		t.Fatalf("used %d after Free", b.Used())
+	}
+}
+
 func TestBudgetHierarchy(t *testing.T) {
 	pool := NewBudget(100)
 	q1, q2 := pool.Sub(70), pool.Sub(0)

@@ -48,6 +48,8 @@ type Reader struct {
 	spool   *Spool
 	spooled []arrow.Record // batches of the current spooled partition
 	memAt   int
+	consume bool     // take partitions out of the spool (NewResultReader)
+	taken   *spooled // the partition taken, whose charge shrinks as it is read
 }
 
 // NewSpoolReader is NewReader for partitions that may be held in spool.
@@ -57,6 +59,19 @@ func NewSpoolReader(spool *Spool, paths []string, schema *arrow.Schema, env exec
 		return nil, err
 	}
 	op.(*Reader).spool = spool
+	return op, nil
+}
+
+// NewResultReader is NewSpoolReader for the query's result (see
+// Writer.HoldResult), which is read once: it takes each spooled partition
+// out of the spool and releases every batch, and its charge, as soon as
+// the next one is asked for.
+func NewResultReader(spool *Spool, paths []string, schema *arrow.Schema, env exec.Env) (exec.Operator, error) {
+	op, err := NewSpoolReader(spool, paths, schema, env)
+	if err != nil {
+		return nil, err
+	}
+	op.(*Reader).consume = true
 	return op, nil
 }
 
@@ -83,6 +98,9 @@ func (r *Reader) Next(ctx context.Context) (arrow.Record, error) {
 			return nil, err
 		}
 		if r.spooled != nil {
+			if r.consume && r.memAt > 0 {
+				r.giveBack(r.memAt - 1)
+			}
 			if r.memAt < len(r.spooled) {
 				rec := r.spooled[r.memAt]
 				r.memAt++
@@ -103,7 +121,17 @@ func (r *Reader) Next(ctx context.Context) (arrow.Record, error) {
 			if r.i >= len(r.paths) {
 				return nil, io.EOF
 			}
-			if r.spool != nil {
+			if r.consume {
+				if p, ok := r.spool.take(r.paths[r.i]); ok {
+					r.taken = p
+					r.spooled, r.memAt = p.recs, 0
+					if r.spooled == nil {
+						r.spooled = []arrow.Record{}
+					}
+					r.relabel = len(p.recs) > 0 && !p.recs[0].Schema().Equal(r.schema)
+					continue
+				}
+			} else if r.spool != nil {
 				if recs, ok := r.spool.get(r.paths[r.i]); ok {
 					r.spooled, r.memAt = recs, 0
 					if r.spooled == nil {
@@ -139,6 +167,24 @@ func (r *Reader) Next(ctx context.Context) (arrow.Record, error) {
 			return nil, &FetchError{Path: path, Err: err}
 		}
 		r.i++
+	}
+}
+
+// giveBack releases batch i of a taken partition, and its charge.
+func (r *Reader) giveBack(i int) {
+	rec := r.spooled[i]
+	if rec == nil {
+		return
+	}
+	if r.out != nil {
+		r.out.Release() // the relabelled view of rec
+		r.out = nil
+	}
+	n := recordBytes(rec)
+	rec.Release()
+	r.spooled[i] = nil
+	if res := r.taken.res; res != nil {
+		res.Resize(res.Held() - n)
 	}
 }
 
@@ -194,9 +240,16 @@ func (r *Reader) closeFile() {
 		r.out = nil
 	}
 	for _, rec := range r.spooled {
-		rec.Release()
+		if rec != nil {
+			rec.Release()
+		}
 	}
 	r.spooled, r.memAt = nil, 0
+	if r.taken != nil {
+		r.taken.recs = nil // released above
+		r.taken.drop()
+		r.taken = nil
+	}
 	if r.rd != nil {
 		r.rd.Release()
 		r.rd, r.msgs = nil, nil

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/quernsql/quern/exec"
 )
 
 // Spool keeps shuffle partitions in memory when the tasks that write and
@@ -12,6 +14,13 @@ import (
 // partition that does not fit goes to its file as usual, so a Spool only
 // changes where bytes live, never what a reader sees. Partitions are keyed
 // by the path their file would have.
+//
+// The query's result (the last stage's output, read once by the final
+// merge) is held apart from that budget: it is charged to the query's
+// memory budget instead (Writer.HoldResult), and its reader takes it out of
+// the spool, giving each batch back as it goes (NewResultReader), so a large
+// result costs no file writes and no more memory than its consumer holds
+// anyway.
 type Spool struct {
 	mu     sync.Mutex
 	budget int64
@@ -22,6 +31,18 @@ type Spool struct {
 type spooled struct {
 	recs  []arrow.Record
 	bytes int64
+	res   *exec.Reservation // a result's charge (not in the spool's budget), or nil
+}
+
+// drop releases the partition's batches and what they were charged to.
+func (p *spooled) drop() {
+	for _, r := range p.recs {
+		r.Release()
+	}
+	p.recs = nil
+	if p.res != nil {
+		p.res.Free()
+	}
 }
 
 // NewSpool returns a spool holding at most budget bytes.
@@ -52,20 +73,35 @@ func (s *Spool) unreserve(n int64) {
 	s.mu.Unlock()
 }
 
-// publish makes a committed partition readable; it takes over recs.
-func (s *Spool) publish(path string, recs []arrow.Record, bytes int64) {
+// publish makes a committed partition readable; it takes over recs, and
+// res when the bytes were charged to it rather than to the spool.
+func (s *Spool) publish(path string, recs []arrow.Record, bytes int64, res *exec.Reservation) {
 	s.mu.Lock()
 	old := s.parts[path]
-	s.parts[path] = &spooled{recs: recs, bytes: bytes}
-	if old != nil {
+	s.parts[path] = &spooled{recs: recs, bytes: bytes, res: res}
+	if old != nil && old.res == nil {
 		s.used -= old.bytes
 	}
 	s.mu.Unlock()
 	if old != nil {
-		for _, r := range old.recs {
-			r.Release()
-		}
+		old.drop()
 	}
+}
+
+// take removes a partition from the spool and hands it to the caller,
+// who releases its batches and reservation (a result read once).
+func (s *Spool) take(path string) (*spooled, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.parts[path]
+	if !ok {
+		return nil, false
+	}
+	delete(s.parts, path)
+	if p.res == nil {
+		s.used -= p.bytes
+	}
+	return p, true
 }
 
 // get returns a partition's batches, retained for the caller.
@@ -100,15 +136,15 @@ func (s *Spool) RemovePrefix(prefix string) {
 	for path, p := range s.parts {
 		if strings.HasPrefix(path, prefix) {
 			drop = append(drop, p)
-			s.used -= p.bytes
+			if p.res == nil {
+				s.used -= p.bytes
+			}
 			delete(s.parts, path)
 		}
 	}
 	s.mu.Unlock()
 	for _, p := range drop {
-		for _, r := range p.recs {
-			r.Release()
-		}
+		p.drop()
 	}
 }
 

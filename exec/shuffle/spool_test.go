@@ -1,7 +1,9 @@
 package shuffle
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"testing"
@@ -103,5 +105,109 @@ func TestSpoolAbort(t *testing.T) {
 	w.Abort()
 	if spool.Used() != 0 {
 		t.Errorf("spool holds %d bytes after Abort", spool.Used())
+	}
+}
+
+// TestSpoolResult: a result writer keeps its output in the spool past the
+// spool's own budget while the query's budget grants it, its reader takes
+// it out and gives the budget back batch by batch, and a result over the
+// query's budget goes to its file.
+func TestSpoolResult(t *testing.T) {
+	for _, limit := range []int64{1 << 30, 2000} {
+		t.Run(fmt.Sprint("limit=", limit), func(t *testing.T) {
+			mem := checkedMem(t)
+			dir := t.TempDir()
+			env := exec.Env{Alloc: mem, BatchSize: 16}
+			spool := NewSpool(0) // nothing fits its own budget
+			budget := exec.NewBudget(limit)
+			all := testData(mem, 200, 7)
+			defer all.Release()
+			w, err := NewWriter(dir, "part", all.Schema(), nil, 1, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.UseSpool(spool)
+			w.HoldResult(budget)
+			if err := w.Write(all); err != nil {
+				t.Fatal(err)
+			}
+			infos, err := w.Commit()
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := infos[0].Path
+			_, statErr := os.Stat(path)
+			inMem := spool.Has(path)
+			switch {
+			case limit > 1<<20 && (!inMem || statErr == nil):
+				t.Fatalf("result under a large budget: in the spool %v, file error %v", inMem, statErr)
+			case limit < 1<<20 && (inMem || statErr != nil):
+				t.Fatalf("result over the budget: in the spool %v, file error %v", inMem, statErr)
+			}
+			if inMem && budget.Used() != infos[0].Bytes {
+				t.Fatalf("the result's %d bytes are charged %d", infos[0].Bytes, budget.Used())
+			}
+			if spool.Used() != 0 {
+				t.Fatalf("the spool's own budget holds %d bytes", spool.Used())
+			}
+			rd, err := NewResultReader(spool, []string{path}, all.Schema(), env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			peak := budget.Used()
+			for batches := 0; ; batches++ {
+				rec, err := rd.Next(context.Background())
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if inMem && batches == 4 && budget.Used() >= peak {
+					t.Fatalf("after 4 batches the result still holds %d of %d bytes", budget.Used(), peak)
+				}
+				got = append(got, rowsOf(rec)...)
+			}
+			if !slices.Equal(got, rowsOf(all)) {
+				t.Fatalf("read back %d rows, differing from the %d written", len(got), all.NumRows())
+			}
+			if spool.Has(path) {
+				t.Fatal("the result is still in the spool after its reader took it")
+			}
+			rd.Close()
+			if budget.Used() != 0 {
+				t.Fatalf("%d bytes still charged after the read", budget.Used())
+			}
+		})
+	}
+}
+
+// TestSpoolResultDropped: a result nobody read is released with its job.
+func TestSpoolResultDropped(t *testing.T) {
+	mem := checkedMem(t)
+	dir := t.TempDir()
+	env := exec.Env{Alloc: mem, BatchSize: 16}
+	spool, budget := NewSpool(0), exec.NewBudget(1<<30)
+	all := testData(mem, 100, 8)
+	defer all.Release()
+	w, err := NewWriter(dir+"/a1", "part", all.Schema(), nil, 1, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.UseSpool(spool)
+	w.HoldResult(budget)
+	if err := w.Write(all); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if budget.Used() == 0 {
+		t.Fatal("nothing charged")
+	}
+	spool.RemovePrefix(dir + "/")
+	if budget.Used() != 0 {
+		t.Fatalf("%d bytes still charged after the job's removal", budget.Used())
 	}
 }

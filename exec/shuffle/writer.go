@@ -52,12 +52,19 @@ type Writer struct {
 	dirReady bool
 	madeDir  string // the directory, when this writer created it
 
-	spool *Spool // where partitions may stay in memory (nil: files only)
+	spool  *Spool       // where partitions may stay in memory (nil: files only)
+	result *exec.Budget // HoldResult's budget, or nil
 }
 
 // UseSpool lets the writer keep partitions in s while it has room; call it
 // before the first Write.
 func (w *Writer) UseSpool(s *Spool) { w.spool = s }
+
+// HoldResult says the writer's output is the query's result, read once by
+// the final merge: its partitions stay in the spool (UseSpool) while b
+// grants their bytes (without the floors operators get: past b's limit
+// they go to their files), instead of within the spool's own budget.
+func (w *Writer) HoldResult(b *exec.Budget) { w.result = b }
 
 type partWriter struct {
 	path      string
@@ -70,7 +77,8 @@ type partWriter struct {
 
 	mem      []arrow.Record // batches kept for the spool (until disk)
 	memBytes int64
-	disk     bool // the partition has a file (it never lives in the spool)
+	res      *exec.Reservation // under HoldResult: what mem is charged to
+	disk     bool              // the partition has a file (it never lives in the spool)
 }
 
 // size is the partition's bytes: its file's, or what it holds in the spool.
@@ -221,7 +229,7 @@ func (w *Writer) flushPart(pw *partWriter) error {
 func (w *Writer) emit(pw *partWriter, rec arrow.Record) error {
 	if w.inSpool(pw) {
 		size := recordBytes(rec)
-		if w.spool.reserve(size) {
+		if w.spoolReserve(pw, size) {
 			if !rec.Schema().Equal(w.schema) {
 				rec = array.NewRecordBatch(w.schema, rec.Columns(), rec.NumRows())
 			} else {
@@ -237,8 +245,7 @@ func (w *Writer) emit(pw *partWriter, rec arrow.Record) error {
 		}
 		kept := pw.mem
 		pw.mem = nil
-		w.spool.unreserve(pw.memBytes)
-		pw.memBytes = 0
+		w.spoolUnreserve(pw)
 		for i, r := range kept {
 			err := pw.f.Write(r)
 			r.Release()
@@ -260,6 +267,28 @@ func (w *Writer) emit(pw *partWriter, rec arrow.Record) error {
 		defer rec.Release()
 	}
 	return pw.f.Write(rec)
+}
+
+// spoolReserve charges n bytes of pw's to the spool, or to the query's
+// budget under HoldResult, and reports whether they were granted.
+func (w *Writer) spoolReserve(pw *partWriter, n int64) bool {
+	if w.result == nil {
+		return w.spool.reserve(n)
+	}
+	if pw.res == nil {
+		pw.res = w.result.NewReservation("query result")
+	}
+	return pw.res.Try(n)
+}
+
+// spoolUnreserve gives back what pw's kept batches were charged.
+func (w *Writer) spoolUnreserve(pw *partWriter) {
+	if pw.res != nil {
+		pw.res.Free()
+	} else if pw.memBytes > 0 {
+		w.spool.unreserve(pw.memBytes)
+	}
+	pw.memBytes = 0
 }
 
 func (w *Writer) open(pw *partWriter) error {
@@ -303,8 +332,8 @@ func (w *Writer) Commit() ([]PartitionInfo, error) {
 	}
 	for _, pw := range w.parts {
 		if w.inSpool(pw) {
-			w.spool.publish(pw.path, pw.mem, pw.memBytes)
-			pw.mem, pw.memBytes = nil, 0
+			w.spool.publish(pw.path, pw.mem, pw.memBytes, pw.res)
+			pw.mem, pw.memBytes, pw.res = nil, 0, nil
 			pw.out = true
 			continue
 		}
@@ -350,10 +379,7 @@ func (w *Writer) Abort() {
 			r.Release()
 		}
 		pw.mem = nil
-		if pw.memBytes > 0 {
-			w.spool.unreserve(pw.memBytes)
-			pw.memBytes = 0
-		}
+		w.spoolUnreserve(pw)
 		if pw.out && w.spool != nil && w.spool.Has(pw.path) {
 			w.spool.RemovePrefix(pw.path)
 			pw.out = false

@@ -303,6 +303,11 @@ func Run(ctx context.Context, stage *planner.Stage, in Input, dir string, env ex
 	}
 	if in.Spool != nil {
 		w.UseSpool(in.Spool)
+		if stage.Partition == nil && env.Budget.Limit() > 0 {
+			// The query's result: in memory while the query's budget
+			// has room, for the final merge to take.
+			w.HoldResult(env.Budget)
+		}
 	}
 	committed := false
 	defer func() {
