@@ -287,7 +287,7 @@ func (x *Executor) OpenLocal(job *planner.Job) func(loc InputLocation) (exec.Ope
 			return nil, err
 		}
 		if x.Spool != nil {
-			return shuffle.NewResultReader(x.Spool, []string{p}, schema, x.Env)
+			return shuffle.NewTakingReader(x.Spool, []string{p}, schema, x.Env)
 		}
 		return shuffle.NewReader([]string{p}, schema, x.Env)
 	}

@@ -48,7 +48,7 @@ type Reader struct {
 	spool   *Spool
 	spooled []arrow.Record // batches of the current spooled partition
 	memAt   int
-	consume bool     // take partitions out of the spool (NewResultReader)
+	consume bool     // take partitions out of the spool (NewTakingReader)
 	taken   *spooled // the partition taken, whose charge shrinks as it is read
 }
 
@@ -62,11 +62,12 @@ func NewSpoolReader(spool *Spool, paths []string, schema *arrow.Schema, env exec
 	return op, nil
 }
 
-// NewResultReader is NewSpoolReader for the query's result (see
-// Writer.HoldResult), which is read once: it takes each spooled partition
+// NewTakingReader is NewSpoolReader for a partition read exactly once, the
+// query's result (see Writer.HoldResult): it takes each spooled partition
 // out of the spool and releases every batch, and its charge, as soon as
-// the next one is asked for.
-func NewResultReader(spool *Spool, paths []string, schema *arrow.Schema, env exec.Env) (exec.Operator, error) {
+// the next one is asked for. A partition taken is gone for any later
+// reader, who gets a *FetchError as for a lost file.
+func NewTakingReader(spool *Spool, paths []string, schema *arrow.Schema, env exec.Env) (exec.Operator, error) {
 	op, err := NewSpoolReader(spool, paths, schema, env)
 	if err != nil {
 		return nil, err

@@ -18,9 +18,10 @@ import (
 // The query's result (the last stage's output, read once by the final
 // merge) is held apart from that budget: it is charged to the query's
 // memory budget instead (Writer.HoldResult), and its reader takes it out of
-// the spool, giving each batch back as it goes (NewResultReader), so a large
-// result costs no file writes and no more memory than its consumer holds
-// anyway.
+// the spool, giving each batch back as it goes (NewTakingReader), so a
+// large result costs no file writes and no more memory than its consumer
+// holds anyway. Map outputs are never taken: a reduce attempt that fails
+// after reading some of them must find them again on its retry.
 type Spool struct {
 	mu     sync.Mutex
 	budget int64

@@ -150,7 +150,7 @@ func TestSpoolResult(t *testing.T) {
 			if spool.Used() != 0 {
 				t.Fatalf("the spool's own budget holds %d bytes", spool.Used())
 			}
-			rd, err := NewResultReader(spool, []string{path}, all.Schema(), env)
+			rd, err := NewTakingReader(spool, []string{path}, all.Schema(), env)
 			if err != nil {
 				t.Fatal(err)
 			}
