@@ -386,13 +386,18 @@ func (o *operator) next(ctx context.Context) (arrow.Record, error) {
 					a.acc.resize(o.keys.groups())
 				}
 			}
+			o.startEmit()
 			o.phase = phaseEmit
 		case phaseEmit:
 			if n := o.keys.groups(); o.pos < n {
 				to := min(o.pos+o.batch, n)
 				rec, err := o.emit(o.pos, to)
+				if err != nil {
+					return nil, err
+				}
 				o.pos = to
-				return rec, err
+				o.giveBack()
+				return rec, nil
 			}
 			switch {
 			case o.pass:
@@ -484,6 +489,46 @@ func (o *operator) consume(ctx context.Context) (eof bool, err error) {
 				return false, nil
 			}
 		}
+	}
+}
+
+// startEmit gives back, once the table takes no more rows, what only
+// taking them needed: the key table's slots and probe scratch, DISTINCT
+// filters (their accumulators are final), the batch's group ids. This is
+// the emission of a Final or Complete operator, of a spill partition's
+// merge (an operator of its own), and of Partial's flushes and end.
+func (o *operator) startEmit() {
+	o.keys.seal()
+	for _, a := range o.aggs {
+		if a.distinct != nil {
+			a.distinct.free()
+		}
+	}
+	o.gids = nil
+	if o.res != nil {
+		o.res.Resize(o.size()) // a shrink: granted
+	}
+}
+
+// giveBack returns the memory of the groups emitted so far, [0, o.pos),
+// after each batch: whole pages of the key table's per-group arrays and of
+// the state arrays, key pages that hold no key still to come (see
+// bytesTable.emitted), GROUP_CONCAT lists. The table then shrinks about as
+// fast as the output grows, and the reservation with it, instead of the
+// two coexisting until the last group is out. Per batch, not per row: the
+// work is a few system calls at most, and nothing at all for a table on
+// the Go heap (small).
+func (o *operator) giveBack() {
+	o.keys.emitted(o.pos)
+	for _, a := range o.aggs {
+		if a.distinct != nil {
+			a.acc.emitted(o.pos + 1) // shifted by one, see build
+		} else {
+			a.acc.emitted(o.pos)
+		}
+	}
+	if o.res != nil {
+		o.res.Resize(o.size()) // a shrink: granted
 	}
 }
 

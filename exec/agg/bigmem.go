@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"os"
 	"sync"
 	"unsafe"
 )
@@ -11,7 +12,8 @@ import (
 // twice what is live before it runs, and a doubled array's old copy lingers
 // as garbage until then. From bigBytes up they are mapped from the kernel
 // instead (bigmem_linux.go) and handed back the moment the table is freed,
-// so a reducer's memory is what its table holds.
+// or a front part at a time while its groups are emitted (bigRelease), so
+// a reducer's memory is what its table holds.
 const bigBytes = 1 << 20
 
 // bigMake returns a zeroed slice of n elements (len and cap n), mapped
@@ -107,6 +109,62 @@ func growState[T any](s []T, n int) []T {
 func resetState[T any](s []T) []T {
 	clear(s)
 	return s[:0]
+}
+
+// An aggregation emits its groups in id order, so once groups [0, n) are
+// out, the front of every per-group array is dead while the rest is still
+// to be read. bigRelease hands that front back to the kernel a granule at
+// a time (the mapping itself stays, and bigFree unmaps it whole as
+// before): an OS page, or a whole huge page for arrays of 2 MiB and more,
+// which mapBytes advised to use huge pages. Releasing part of a huge page
+// would split it, and khugepaged may fill a half-empty huge page back in.
+const hugePage = 2 << 20
+
+var osPage = os.Getpagesize()
+
+// releasedEnd returns s's base and how many of its bytes from there lie in
+// whole granules below element n: what bigRelease gives back of groups
+// [0, n). It is 0 for an array on the Go heap (small, or not mapped).
+func releasedEnd[T any](s []T, n int) (unsafe.Pointer, int) {
+	var z T
+	size := cap(s) * int(unsafe.Sizeof(z))
+	if size < bigBytes || n <= 0 {
+		return nil, 0
+	}
+	p := unsafe.Pointer(unsafe.SliceData(s[:cap(s)]))
+	if _, heap := heapBacked.Load(p); heap {
+		return nil, 0
+	}
+	g := osPage
+	if size >= hugePage {
+		g = hugePage
+	}
+	end := (uintptr(p) + uintptr(min(n, cap(s))*int(unsafe.Sizeof(z)))) &^ uintptr(g-1)
+	if end <= uintptr(p) {
+		return p, 0
+	}
+	return p, int(end - uintptr(p))
+}
+
+// bigRelease gives back the memory of elements [from, to) of s, a slice
+// from bigMake or growState, after [0, from) went back by an earlier call:
+// those elements will never be read or written again. Elements below to
+// that share a granule with element to stay.
+func bigRelease[T any](s []T, from, to int) {
+	if to <= from {
+		return
+	}
+	_, a := releasedEnd(s, from)
+	p, b := releasedEnd(s, to)
+	if b > a {
+		releaseBytes(unsafe.Add(p, a), b-a)
+	}
+}
+
+// heldBytes is what s holds once bigRelease gave back groups [0, done).
+func heldBytes[T any](s []T, done int) int64 {
+	_, released := releasedEnd(s, done)
+	return capBytes(s) - int64(released)
 }
 
 // heapBacked remembers the big slices that mapping could not provide (out of

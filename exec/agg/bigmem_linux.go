@@ -12,7 +12,7 @@ func mapBytes(size int) unsafe.Pointer {
 	if err != nil {
 		return nil
 	}
-	if size >= 2<<20 {
+	if size >= hugePage {
 		// Transparent huge pages, where the system allows them: a probe
 		// into a table of many MiB then rarely misses the TLB, and the
 		// kernel faults it in 2 MiB at a time instead of 4 KiB. A mapping
@@ -30,7 +30,7 @@ func remapBytes(p unsafe.Pointer, old, size int) unsafe.Pointer {
 	if err != nil {
 		return nil
 	}
-	if old < 2<<20 && size >= 2<<20 {
+	if old < hugePage && size >= hugePage {
 		_ = unix.Madvise(unsafe.Slice((*byte)(q), size), unix.MADV_HUGEPAGE)
 	}
 	return q
@@ -39,4 +39,11 @@ func remapBytes(p unsafe.Pointer, old, size int) unsafe.Pointer {
 // unmapBytes unmaps what mapBytes or remapBytes mapped.
 func unmapBytes(p unsafe.Pointer, size int) {
 	_ = unix.MunmapPtr(p, uintptr(size))
+}
+
+// releaseBytes gives the kernel back the pages of [p, p+size), both
+// page-aligned, keeping the mapping: the pages no longer count in the
+// resident set, and read as zeros if touched again.
+func releaseBytes(p unsafe.Pointer, size int) {
+	_ = unix.Madvise(unsafe.Slice((*byte)(p), size), unix.MADV_DONTNEED)
 }

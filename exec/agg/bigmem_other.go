@@ -10,3 +10,5 @@ func mapBytes(int) unsafe.Pointer { return nil }
 func remapBytes(unsafe.Pointer, int, int) unsafe.Pointer { return nil }
 
 func unmapBytes(unsafe.Pointer, int) {}
+
+func releaseBytes(unsafe.Pointer, int) {}

@@ -60,3 +60,47 @@ func TestBigGrow(t *testing.T) {
 	}
 	bigFree(s)
 }
+
+// TestBigRelease gives back the front of a big state array in uneven
+// steps, as emission does: every element from the emitted prefix on must
+// keep its value, what bigRelease gave back must read as zero (whole
+// granules only), and heldBytes must count down by exactly that.
+func TestBigRelease(t *testing.T) {
+	const n = 5 * hugePage / 8 // int64s: several huge pages
+	s := growState([]int64(nil), n)
+	defer bigFree(s)
+	for i := range s {
+		s[i] = int64(i) + 1
+	}
+	held := capBytes(s)
+	if got := heldBytes(s, 0); got != held {
+		t.Fatalf("held %d before any release, want the capacity %d", got, held)
+	}
+	done := 0
+	for _, to := range []int{1, 1000, 1000, 300_001, n / 2, n - 7, n} {
+		bigRelease(s, done, to)
+		done = to
+		_, released := releasedEnd(s, to)
+		if released > 8*to {
+			t.Fatalf("to %d: %d bytes given back, past the emitted prefix", to, released)
+		}
+		for i := released / 8; i < n; i++ {
+			if s[i] != int64(i)+1 {
+				t.Fatalf("to %d: element %d is %d after the release, want %d", to, i, s[i], i+1)
+			}
+		}
+		for i := range released / 8 {
+			if s[i] != 0 {
+				t.Fatalf("to %d: element %d, given back, reads %d, want 0", to, i, s[i])
+			}
+		}
+		got := heldBytes(s, to)
+		if got != capBytes(s)-int64(released) || got > held {
+			t.Fatalf("to %d: held %d, want %d and no more than before (%d)", to, got, capBytes(s)-int64(released), held)
+		}
+		held = got
+	}
+	if small := growState([]int64(nil), 1000); heldBytes(small, 1000) != capBytes(small) {
+		t.Errorf("a Go heap array counts %d bytes held, want all %d", heldBytes(small, 1000), capBytes(small))
+	}
+}

@@ -13,12 +13,18 @@ type countAcc struct {
 	star   bool
 	counts []int64
 	live   []bool // scratch: rows whose arguments are all non-NULL
+	done   int    // groups emitted and given back
 }
 
 func (a *countAcc) resize(n int) { a.counts = growState(a.counts, n) }
-func (a *countAcc) reset()       { a.counts = resetState(a.counts) }
+func (a *countAcc) reset()       { a.counts, a.done = resetState(a.counts), 0 }
 func (a *countAcc) free()        { bigFree(a.counts); a.counts = nil }
-func (a *countAcc) size() int64  { return capBytes(a.counts) + capBytes(a.live) }
+func (a *countAcc) size() int64  { return heldBytes(a.counts, a.done) + capBytes(a.live) }
+
+func (a *countAcc) emitted(n int) {
+	bigRelease(a.counts, a.done, n)
+	a.done, a.live = n, nil
+}
 
 func (a *countAcc) update(gids []uint32, args []arrow.Array) error {
 	counts := a.counts

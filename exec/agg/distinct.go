@@ -63,3 +63,11 @@ rows:
 func (d *distinctFilter) size() int64 {
 	return d.t.size() + d.enc.size() + 4*int64(cap(d.out))
 }
+
+// free gives back the table and scratch once no row will come any more;
+// filter may not be called afterwards. It may be called more than once.
+func (d *distinctFilter) free() {
+	d.t.free()
+	d.enc.freeScratch()
+	d.out, d.args = nil, nil
+}

@@ -25,15 +25,33 @@
 //
 // A table of millions of groups is bound by cache misses, so the tables
 // hash a whole batch first and prefetch home slots a block ahead
-// (table.go), and keep their big arrays outside the Go heap, freed when the
-// groups have been emitted (bigmem.go).
+// (table.go), and keep their big arrays outside the Go heap (bigmem.go).
+//
+// The table shrinks while it is emitted, so that a reducer's table and
+// its output (each hundreds of MiB for millions of groups) do not peak
+// together. Groups come out in id order, front to back:
+//
+//	input consumed   seal: hash slots, probe and encoding scratch and
+//	                 DISTINCT filters go back
+//	each batch out   groups [0, pos) are dead: whole (huge) pages of the
+//	                 per-group key and state arrays below pos go back
+//	                 (madvise), and key pages holding only their keys are
+//	                 unmapped; GROUP_CONCAT drops their lists
+//	all out          the rest goes (free)
+//
+// What stays until the end: arrays on the Go heap (small ones, a MIN/MAX
+// of strings' value arena, which is not in group order, GROUP_CONCAT's
+// list headers) and, of each mapped array, the granule at the emission
+// front and the capacity past its last group.
 //
 // Partial mode is adaptive: see DefaultPassThroughCheckRows.
 //
 // Memory is bounded by Env.Budget. After every input batch the operator
 // resizes its reservation to an estimate of what it holds (key table and
 // key bytes, hash slots, state arrays, DISTINCT filters, GROUP_CONCAT
-// lists — a sum of capacities, no per-row work). When the budget refuses:
+// lists — a sum of capacities less what was given back, no per-row work),
+// and after every output batch too, so the budget sees the memory coming
+// back while the groups are emitted. When the budget refuses:
 //
 //	Partial           flush: emit the groups held as states, start again
 //	Final, Complete   spill: write the groups held as states (keys + state

@@ -32,6 +32,12 @@ type accumulator interface {
 	states(mem memory.Allocator, from, to int) ([]arrow.Array, error)
 	// result emits the finished values of groups [from, to).
 	result(mem memory.Allocator, from, to int) (arrow.Array, error)
+	// emitted says that groups [0, n) have been emitted, n never less than
+	// in the call before: their state goes back (bigRelease; a Go heap
+	// value per group is dropped), and so does the scratch of update and
+	// merge. After the first call only states, result, emitted, free and
+	// size may be called, states and result for groups n and up.
+	emitted(n int)
 	// reset forgets every group and keeps the capacity.
 	reset()
 	// free gives back the state arrays (big ones are mapped outside the

@@ -22,6 +22,14 @@ type groupKeys interface {
 	groups() int
 	// emit builds the key columns of groups [from, to).
 	emit(mem memory.Allocator, from, to int) ([]arrow.Array, error)
+	// seal says that no row will come any more: what only finding groups
+	// needs (hash slots, the batch's hashes, encoding scratch) goes back.
+	// Afterwards groupIDs and hashes may not be called.
+	seal()
+	// emitted says that groups [0, n) have been emitted (after seal, n
+	// never less than in the call before): the memory that held their keys
+	// goes back, and emit may be asked for groups n and up only.
+	emitted(n int)
 	// free gives back the table's memory; nothing may be called after it.
 	free()
 	// size estimates the bytes the table holds (slots, keys, scratch), in
@@ -78,7 +86,9 @@ func (k *noKeys) groups() int {
 
 func (k *noKeys) emit(memory.Allocator, int, int) ([]arrow.Array, error) { return nil, nil }
 
-func (k *noKeys) free() {}
+func (k *noKeys) seal()       {}
+func (k *noKeys) emitted(int) {}
+func (k *noKeys) free()       {}
 
 func (k *noKeys) size() int64 { return 0 }
 
@@ -138,6 +148,13 @@ func (k *intKeys) null() uint32 {
 }
 
 func (k *intKeys) groups() int { return len(k.t.keys) }
+
+func (k *intKeys) seal() {
+	k.t.seal()
+	k.scratch, k.hs = nil, nil
+}
+
+func (k *intKeys) emitted(n int) { k.t.emitted(n) }
 
 func (k *intKeys) free() { k.t.free() }
 
@@ -257,6 +274,13 @@ func (k *stringKeys) null() uint32 {
 
 func (k *stringKeys) groups() int { return k.t.groups() }
 
+func (k *stringKeys) seal() {
+	k.t.seal()
+	k.hs = nil
+}
+
+func (k *stringKeys) emitted(n int) { k.t.emitted(n) }
+
 func (k *stringKeys) free() { k.t.free() }
 
 func (k *stringKeys) size() int64 { return k.t.size() + 8*int64(cap(k.hs)) }
@@ -297,6 +321,14 @@ func (k *packedKeys) groupIDs(cols []arrow.Array, n int, gids []uint32) {
 }
 
 func (k *packedKeys) groups() int { return k.t.groups() }
+
+func (k *packedKeys) seal() {
+	k.t.seal()
+	k.hs = nil
+	k.enc.freeScratch()
+}
+
+func (k *packedKeys) emitted(n int) { k.t.emitted(n) }
 
 func (k *packedKeys) free() { k.t.free() }
 
@@ -385,6 +417,11 @@ func (e *rowEncoder) size() int64 {
 		n += e.outs[i].size()
 	}
 	return n
+}
+
+// freeScratch drops what encode keeps between batches (decode's stays).
+func (e *rowEncoder) freeScratch() {
+	e.buf, e.offs, e.cur, e.maskAt = nil, nil, nil, nil
 }
 
 func (e *rowEncoder) row(i int) []byte {

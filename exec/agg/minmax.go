@@ -49,6 +49,7 @@ type mmFixed[T cmp.Ordered] struct {
 	max  bool
 	vals []T
 	seen []bool
+	done int // groups emitted and given back
 }
 
 func (a *mmFixed[T]) resize(n int) {
@@ -59,6 +60,13 @@ func (a *mmFixed[T]) resize(n int) {
 func (a *mmFixed[T]) reset() {
 	a.vals = resetState(a.vals)
 	a.seen = resetState(a.seen)
+	a.done = 0
+}
+
+func (a *mmFixed[T]) emitted(n int) {
+	bigRelease(a.vals, a.done, n)
+	bigRelease(a.seen, a.done, n)
+	a.done = n
 }
 
 func (a *mmFixed[T]) free() {
@@ -67,7 +75,7 @@ func (a *mmFixed[T]) free() {
 	a.vals, a.seen = nil, nil
 }
 
-func (a *mmFixed[T]) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
+func (a *mmFixed[T]) size() int64 { return heldBytes(a.vals, a.done) + heldBytes(a.seen, a.done) }
 
 func (a *mmFixed[T]) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
@@ -121,6 +129,7 @@ type mmDecimal struct {
 	max  bool
 	vals []decimal128.Num
 	seen []bool
+	done int // groups emitted and given back
 }
 
 func (a *mmDecimal) resize(n int) {
@@ -131,6 +140,13 @@ func (a *mmDecimal) resize(n int) {
 func (a *mmDecimal) reset() {
 	a.vals = resetState(a.vals)
 	a.seen = resetState(a.seen)
+	a.done = 0
+}
+
+func (a *mmDecimal) emitted(n int) {
+	bigRelease(a.vals, a.done, n)
+	bigRelease(a.seen, a.done, n)
+	a.done = n
 }
 
 func (a *mmDecimal) free() {
@@ -139,7 +155,7 @@ func (a *mmDecimal) free() {
 	a.vals, a.seen = nil, nil
 }
 
-func (a *mmDecimal) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
+func (a *mmDecimal) size() int64 { return heldBytes(a.vals, a.done) + heldBytes(a.seen, a.done) }
 
 func (a *mmDecimal) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
@@ -183,6 +199,7 @@ type mmBool struct {
 	max  bool
 	vals []bool
 	seen []bool
+	done int // groups emitted and given back
 }
 
 func (a *mmBool) resize(n int) {
@@ -193,6 +210,13 @@ func (a *mmBool) resize(n int) {
 func (a *mmBool) reset() {
 	a.vals = resetState(a.vals)
 	a.seen = resetState(a.seen)
+	a.done = 0
+}
+
+func (a *mmBool) emitted(n int) {
+	bigRelease(a.vals, a.done, n)
+	bigRelease(a.seen, a.done, n)
+	a.done = n
 }
 
 func (a *mmBool) free() {
@@ -201,7 +225,7 @@ func (a *mmBool) free() {
 	a.vals, a.seen = nil, nil
 }
 
-func (a *mmBool) size() int64 { return capBytes(a.vals) + capBytes(a.seen) }
+func (a *mmBool) size() int64 { return heldBytes(a.vals, a.done) + heldBytes(a.seen, a.done) }
 
 func (a *mmBool) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
@@ -243,7 +267,8 @@ func (a *mmBool) result(mem memory.Allocator, from, to int) (arrow.Array, error)
 // mmString handles strings, compared byte-wise. The current best of every
 // group lives in one arena: a shorter-or-equal replacement is written in
 // place, a longer one appended; when more than half the arena is dead space
-// it is compacted.
+// it is compacted. The arena is not in group order, so while the groups are
+// emitted it stays whole (only the per-group arrays shrink).
 type mmString struct {
 	max   bool
 	arena []byte
@@ -252,6 +277,7 @@ type mmString struct {
 	room  []int32 // bytes reserved at off
 	seen  []bool
 	waste int
+	done  int // groups emitted and given back
 }
 
 func (a *mmString) resize(n int) {
@@ -267,7 +293,15 @@ func (a *mmString) reset() {
 	a.ln = resetState(a.ln)
 	a.room = resetState(a.room)
 	a.seen = resetState(a.seen)
-	a.waste = 0
+	a.waste, a.done = 0, 0
+}
+
+func (a *mmString) emitted(n int) {
+	bigRelease(a.off, a.done, n)
+	bigRelease(a.ln, a.done, n)
+	bigRelease(a.room, a.done, n)
+	bigRelease(a.seen, a.done, n)
+	a.done = n
 }
 
 func (a *mmString) free() {
@@ -279,7 +313,7 @@ func (a *mmString) free() {
 }
 
 func (a *mmString) size() int64 {
-	return capBytes(a.arena) + capBytes(a.off) + capBytes(a.ln) + capBytes(a.room) + capBytes(a.seen)
+	return capBytes(a.arena) + heldBytes(a.off, a.done) + heldBytes(a.ln, a.done) + heldBytes(a.room, a.done) + heldBytes(a.seen, a.done)
 }
 
 func (a *mmString) value(g int) []byte {
@@ -388,6 +422,7 @@ type mmNull struct {
 
 func (a *mmNull) resize(n int) { a.n = max(a.n, n) }
 func (a *mmNull) reset()       { a.n = 0 }
+func (a *mmNull) emitted(int)  {}
 func (a *mmNull) free()        {}
 func (a *mmNull) size() int64  { return 0 }
 

@@ -76,6 +76,7 @@ type varianceAcc struct {
 	n          []int64
 	mean, m2   []float64
 	scratch    []float64
+	done       int // groups emitted and given back
 }
 
 func newVariance(name string) *varianceAcc {
@@ -93,6 +94,14 @@ func (a *varianceAcc) resize(n int) {
 
 func (a *varianceAcc) reset() {
 	a.n, a.mean, a.m2 = resetState(a.n), resetState(a.mean), resetState(a.m2)
+	a.done = 0
+}
+
+func (a *varianceAcc) emitted(n int) {
+	bigRelease(a.n, a.done, n)
+	bigRelease(a.mean, a.done, n)
+	bigRelease(a.m2, a.done, n)
+	a.done, a.scratch = n, nil
 }
 
 func (a *varianceAcc) free() {
@@ -103,7 +112,7 @@ func (a *varianceAcc) free() {
 }
 
 func (a *varianceAcc) size() int64 {
-	return capBytes(a.n) + capBytes(a.mean) + capBytes(a.m2) + capBytes(a.scratch)
+	return heldBytes(a.n, a.done) + heldBytes(a.mean, a.done) + heldBytes(a.m2, a.done) + capBytes(a.scratch)
 }
 
 func (a *varianceAcc) update(gids []uint32, args []arrow.Array) error {
@@ -188,6 +197,7 @@ type bitAcc struct {
 	op      byte // '&', '|', '^'
 	vals    []uint64
 	scratch []uint64
+	done    int // groups emitted and given back
 }
 
 func newBits(name string) *bitAcc {
@@ -210,14 +220,19 @@ func (a *bitAcc) resize(n int) {
 	}
 }
 
-func (a *bitAcc) reset() { a.vals = resetState(a.vals) }
+func (a *bitAcc) reset() { a.vals, a.done = resetState(a.vals), 0 }
+
+func (a *bitAcc) emitted(n int) {
+	bigRelease(a.vals, a.done, n)
+	a.done, a.scratch = n, nil
+}
 
 func (a *bitAcc) free() {
 	bigFree(a.vals)
 	a.vals = nil
 }
 
-func (a *bitAcc) size() int64 { return capBytes(a.vals) + capBytes(a.scratch) }
+func (a *bitAcc) size() int64 { return heldBytes(a.vals, a.done) + capBytes(a.scratch) }
 
 func (a *bitAcc) asUints(col arrow.Array) ([]uint64, error) {
 	n := col.Len()
@@ -343,6 +358,7 @@ type groupConcatAcc struct {
 	known bool // sep has been read
 	key   []byte
 	row   []byte
+	done  int // groups emitted, their lists dropped
 }
 
 func newGroupConcat(call planner.AggCall, args []planner.Type) (accumulator, error) {
@@ -358,6 +374,17 @@ func (a *groupConcatAcc) reset() {
 	clear(a.lists)
 	a.lists = a.lists[:0]
 	a.held = 0
+	a.done = 0
+}
+
+// emitted lets the collector have the lists of the emitted groups (the
+// array of list headers stays until free).
+func (a *groupConcatAcc) emitted(n int) {
+	for g := a.done; g < n; g++ {
+		a.held -= int64(cap(a.lists[g]))
+		a.lists[g] = nil
+	}
+	a.done, a.key, a.row = n, nil, nil
 }
 
 // free lets the collector have the lists (they hold pointers, so they

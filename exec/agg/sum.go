@@ -36,6 +36,7 @@ type decSum struct {
 	small []int64
 	big   []decimal128.Num // nil until a group overflows int64 or a wide value arrives
 	seen  []bool
+	done  int // groups emitted and given back
 }
 
 func newDecSum(scale int32) *decSum {
@@ -56,6 +57,14 @@ func (a *decSum) reset() {
 	if a.big != nil {
 		a.big = resetState(a.big)
 	}
+	a.done = 0
+}
+
+func (a *decSum) emitted(n int) {
+	bigRelease(a.small, a.done, n)
+	bigRelease(a.seen, a.done, n)
+	bigRelease(a.big, a.done, n)
+	a.done = n
 }
 
 func (a *decSum) free() {
@@ -66,7 +75,7 @@ func (a *decSum) free() {
 }
 
 func (a *decSum) size() int64 {
-	return capBytes(a.small) + capBytes(a.big) + capBytes(a.seen)
+	return heldBytes(a.small, a.done) + heldBytes(a.big, a.done) + heldBytes(a.seen, a.done)
 }
 
 func (a *decSum) needBig() {
@@ -207,6 +216,7 @@ type floatSum struct {
 	vals    []float64
 	seen    []bool
 	scratch []float64
+	done    int // groups emitted and given back
 }
 
 func (a *floatSum) resize(n int) {
@@ -217,6 +227,13 @@ func (a *floatSum) resize(n int) {
 func (a *floatSum) reset() {
 	a.vals = resetState(a.vals)
 	a.seen = resetState(a.seen)
+	a.done = 0
+}
+
+func (a *floatSum) emitted(n int) {
+	bigRelease(a.vals, a.done, n)
+	bigRelease(a.seen, a.done, n)
+	a.done, a.scratch = n, nil
 }
 
 func (a *floatSum) free() {
@@ -226,7 +243,7 @@ func (a *floatSum) free() {
 }
 
 func (a *floatSum) size() int64 {
-	return capBytes(a.vals) + capBytes(a.seen) + capBytes(a.scratch)
+	return heldBytes(a.vals, a.done) + heldBytes(a.seen, a.done) + capBytes(a.scratch)
 }
 
 func (a *floatSum) update(gids []uint32, args []arrow.Array) error {
@@ -360,6 +377,11 @@ func (a *avgAcc) resize(n int) {
 func (a *avgAcc) reset() {
 	a.sum.reset()
 	a.count.reset()
+}
+
+func (a *avgAcc) emitted(n int) {
+	a.sum.emitted(n)
+	a.count.emitted(n)
 }
 
 func (a *avgAcc) free() {

@@ -30,6 +30,7 @@ type intTable struct {
 	shift uint     // 64 - log2(len(slots)): a key's home is its hash >> shift
 	keys  []uint64 // key of each group
 	n     int      // groups in slots (the NULL group is not)
+	done  int      // groups emitted: keys[:done] are given back
 }
 
 type intSlot struct {
@@ -84,7 +85,20 @@ func (t *intTable) prefetchNext(hs []uint64, lo int) {
 
 // size is the bytes of the table's arrays.
 func (t *intTable) size() int64 {
-	return int64(cap(t.slots))*int64(unsafe.Sizeof(intSlot{})) + 8*int64(cap(t.keys))
+	return int64(cap(t.slots))*int64(unsafe.Sizeof(intSlot{})) + heldBytes(t.keys, t.done)
+}
+
+// seal gives back the slots once no key will be looked up any more: the
+// groups are emitted from keys alone.
+func (t *intTable) seal() {
+	bigFree(t.slots)
+	t.slots = nil
+}
+
+// emitted gives back the keys of groups [0, n), which have been emitted.
+func (t *intTable) emitted(n int) {
+	bigRelease(t.keys, t.done, n)
+	t.done = n
 }
 
 // addOutside adds a group that lives outside the slots (the NULL group).
@@ -141,6 +155,11 @@ type bytesTable struct {
 	width    int    // > 0: every key has this width
 	n        int    // groups in slots
 	scratch  []byte // key: a long key's prefix and rest put back together
+	// While the groups are emitted (after seal): groups [0, done) are
+	// out and their refs or locations given back, pages [0, freed) are
+	// unmapped, and nextPaged is the first group from done on whose key
+	// lies in the pages (groups() when none does).
+	done, freed, nextPaged int
 }
 
 // inlineKey is the longest key a keyRef holds itself.
@@ -256,7 +275,57 @@ func (t *bytesTable) store(k []byte) uint64 {
 
 // size is the bytes of the table's arrays and key pages.
 func (t *bytesTable) size() int64 {
-	return 8*int64(cap(t.slots)+cap(t.loc)) + 16*int64(cap(t.refs)) + 24*int64(cap(t.pages)) + int64(t.pagedCap) + int64(cap(t.scratch))
+	return 8*int64(cap(t.slots)) + heldBytes(t.loc, t.done) + heldBytes(t.refs, t.done) + 24*int64(cap(t.pages)) + int64(t.pagedCap) + int64(cap(t.scratch))
+}
+
+// seal gives back the slots once no key will be looked up any more: the
+// groups are emitted from their refs or locations and the pages alone.
+func (t *bytesTable) seal() {
+	bigFree(t.slots)
+	t.slots = nil
+}
+
+// emitted gives back what held the keys of groups [0, n), which have been
+// emitted: their refs or locations, and every page that holds none of the
+// keys still to come. Keys are stored in group order (pages fill one after
+// the other as groups are added), so the pages before the one holding the
+// key of the first paged group from n on hold keys of groups below n alone.
+func (t *bytesTable) emitted(n int) {
+	bigRelease(t.loc, t.done, n)
+	bigRelease(t.refs, t.done, n)
+	t.done = n
+	keep := len(t.pages)
+	if g := t.firstPaged(n); g < t.groups() {
+		keep = int(t.location(g) >> 32)
+	}
+	for ; t.freed < keep; t.freed++ {
+		t.pagedCap -= cap(t.pages[t.freed])
+		bigFree(t.pages[t.freed])
+		t.pages[t.freed] = nil // a read of it now fails loudly
+	}
+}
+
+// firstPaged returns the first group from n on whose key lies (in part) in
+// the pages, or groups() when none does. The scan resumes where the last
+// one stopped: over the whole emission it reads each ref once.
+func (t *bytesTable) firstPaged(n int) int {
+	g := max(t.nextPaged, n)
+	if !t.located() {
+		for g < len(t.refs) && binary.LittleEndian.Uint32(t.refs[g][:4]) <= inlineKey {
+			g++
+		}
+	}
+	t.nextPaged = g
+	return g
+}
+
+// location is where the paged part of group g's key lies (page<<32 |
+// offset); g's key must be paged.
+func (t *bytesTable) location(g int) uint64 {
+	if t.located() {
+		return t.loc[g]
+	}
+	return binary.LittleEndian.Uint64(t.refs[g][8:])
 }
 
 // hashes writes the hash of the key of each group of [from, to) into dst.
