@@ -54,13 +54,18 @@ type Config struct {
 	BroadcastJoinBytes int64
 	// MemoryLimit is each query's memory budget in bytes: every hash
 	// table, sort and join build side of the query reserves from it, and
-	// aggregations and sorts spill to disk when it is reached. It also
-	// bounds the local pool as a whole. Default: 60% of the machine's
+	// aggregations and sorts spill to disk when it is reached; in the
+	// local pool the query's result stays in memory within it (past it,
+	// in files). It also bounds the local pool as a whole. Default: 60% of the machine's
 	// memory; negative: no limit. SET memory_limit changes it per session.
 	MemoryLimit int64
-	// ShuffleMemory is how many bytes of shuffle partitions the local pool
-	// keeps in memory instead of writing them to files (0: always files);
-	// at most an eighth of MemoryLimit.
+	// ShuffleMemory is how many bytes of map outputs the local pool keeps
+	// in memory instead of writing them to files (0: always files, the
+	// result too); at most an eighth of MemoryLimit. They are held until
+	// the job ends (a reduce task run again reads them again), so this is
+	// kept small: files cost little once the page cache has them. The
+	// query's result is not counted here: it stays in memory while the
+	// query's budget has room (see MemoryLimit).
 	ShuffleMemory int64
 	// PoolKnobs are test hooks for the in-process pool (a slow worker, a
 	// worker whose heartbeats stop); leave zero in production.
@@ -85,7 +90,7 @@ type Config struct {
 // in-process pool with one worker per core.
 func DefaultConfig() Config {
 	n := runtime.GOMAXPROCS(0)
-	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20, ShuffleMemory: 256 << 20, BroadcastJoinBytes: 16 << 20, MemoryLimit: DefaultMemoryLimit()}
+	return Config{Workers: n, Reducers: n, BatchSize: 16 * 1024, SplitSize: 32 << 20, ShuffleMemory: 32 << 20, BroadcastJoinBytes: 16 << 20, MemoryLimit: DefaultMemoryLimit()}
 }
 
 func (c Config) withDefaults() Config {
