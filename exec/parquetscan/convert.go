@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -24,7 +25,14 @@ func convert(in arrow.Array, to arrow.DataType, alloc memory.Allocator) (arrow.A
 	case *array.Int16:
 		return widen[int16, int64](a.Int16Values(), in, to, alloc), nil
 	case *array.Int32:
+		if to.ID() == arrow.DECIMAL128 { // see readDecimalsAsStored
+			return decimalFromInts(a.Int32Values(), in, to, alloc), nil
+		}
 		return widen[int32, int64](a.Int32Values(), in, to, alloc), nil
+	case *array.Int64: // BIGINT is int64 already: only a DECIMAL gets here
+		if to.ID() == arrow.DECIMAL128 {
+			return decimalFromInts(a.Int64Values(), in, to, alloc), nil
+		}
 	case *array.Uint8:
 		return widen[uint8, uint64](a.Uint8Values(), in, to, alloc), nil
 	case *array.Uint16:
@@ -113,6 +121,16 @@ func widen[S, D int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 
 	out, dst := newFixed[D](in, to, alloc)
 	for i, v := range src {
 		dst[i] = D(v)
+	}
+	return out()
+}
+
+// decimalFromInts widens the unscaled values of a DECIMAL stored as INT32 or
+// INT64 to decimal128: the low word is the value, the high word its sign.
+func decimalFromInts[S int32 | int64](src []S, in arrow.Array, to arrow.DataType, alloc memory.Allocator) arrow.Array {
+	out, dst := newFixed[decimal128.Num](in, to, alloc)
+	for i, v := range src {
+		dst[i] = decimal128.New(int64(v)>>63, uint64(int64(v)))
 	}
 	return out()
 }

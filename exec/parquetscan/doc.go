@@ -6,7 +6,9 @@
 // per-column min/max statistics as plain data a planner can prune with. The
 // unit of splitting is the row group; Info.Splits groups consecutive row
 // groups by size. NewReader reads the chosen row groups and projected
-// columns through Arrow Go's pqarrow and casts each batch to the quern type:
+// columns through Arrow Go's pqarrow and casts each batch to the quern type
+// (DECIMALs stored as INT32/INT64 are read as those integers and widened
+// here, so that their values too come from the caller's allocator):
 //
 //	parquet                         quern            Arrow
 //	INT8/16/32/64                   BIGINT           int64
