@@ -25,8 +25,13 @@ func convert(in arrow.Array, to arrow.DataType, alloc memory.Allocator) (arrow.A
 	case *array.Int16:
 		return widen[int16, int64](a.Int16Values(), in, to, alloc), nil
 	case *array.Int32:
-		if to.ID() == arrow.DECIMAL128 { // see readDecimalsAsStored
+		switch to.ID() { // see readAsStored
+		case arrow.DECIMAL128:
 			return decimalFromInts(a.Int32Values(), in, to, alloc), nil
+		case arrow.DATE32: // days since the epoch either way
+			nd := array.NewData(to, in.Len(), in.Data().Buffers(), nil, in.NullN(), in.Data().Offset())
+			defer nd.Release()
+			return array.MakeFromData(nd), nil
 		}
 		return widen[int32, int64](a.Int32Values(), in, to, alloc), nil
 	case *array.Int64: // BIGINT is int64 already: only a DECIMAL gets here

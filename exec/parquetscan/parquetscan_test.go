@@ -275,7 +275,7 @@ type writerConfig struct {
 	arrow pqarrow.ArrowWriterProperties
 	int96 bool // timestamps are written as INT96
 	// DECIMALs of up to 18 digits are stored as INT32/INT64, which the
-	// Reader reads as integers and widens itself (readDecimalsAsStored).
+	// Reader reads as integers and widens itself (readAsStored).
 	intDecimals bool
 }
 

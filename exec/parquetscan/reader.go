@@ -128,7 +128,7 @@ func NewReader(path string, rowGroups []int, columns []int, alloc memory.Allocat
 		if err != nil {
 			return nil, fmt.Errorf("parquetscan: %s: %w", path, err)
 		}
-		readDecimalsAsStored(fr, ls)
+		readAsStored(fr, ls)
 		rd.records[r], err = fr.GetRecordReader(context.Background(), ls, rowGroups)
 		if err != nil {
 			return nil, fmt.Errorf("parquetscan: %s: %w: %v", path, ErrCorrupt, err)
@@ -196,28 +196,33 @@ func typeName(t arrow.DataType) string {
 	return t.String()
 }
 
-// readDecimalsAsStored makes fr read the DECIMAL leaves stored as INT32 or
-// INT64 as those integers, which convert widens to decimal128. pqarrow
-// widens them itself into a fresh Go slice per batch (transferDecimalInteger),
-// outside the allocator: on TPC-H Q1 over lineitem, 358 MB of the 840 MB the
-// query allocated, and the heap grew to twice what was live. Read as
-// integers, the values land in the record reader's buffers, which come from
-// the allocator, as do convert's. Only the leaf's Arrow type changes: fr's
-// manifest is its own, built by NewFileReader, and rows, NULLs and errors
-// come from the same column readers.
-func readDecimalsAsStored(fr *pqarrow.FileReader, leaves []int) {
+// readAsStored makes fr read the leaves it would widen itself as the
+// integers they are stored as: DECIMALs stored as INT32 or INT64, which
+// convert widens to decimal128, and DATEs (INT32), which convert relabels
+// as date32 without a copy. pqarrow widens them into a fresh Go slice per
+// batch (transferDecimalInteger, transferInt), outside the allocator: on
+// TPC-H Q1 over lineitem, 358 MB of the 840 MB the query allocated for the
+// decimals alone, and the heap grew to twice what was live. Read as
+// integers, the values land in the record reader's buffers, which come
+// from the allocator, as do convert's. Only the leaf's Arrow type changes:
+// fr's manifest is its own, built by NewFileReader, and rows, NULLs and
+// errors come from the same column readers.
+func readAsStored(fr *pqarrow.FileReader, leaves []int) {
 	sc := fr.Manifest
 	for _, leaf := range leaves {
 		sf, ok := sc.ColIndexToField[leaf]
-		if !ok || sf.Field.Type.ID() != arrow.DECIMAL128 {
+		if !ok {
 			continue
 		}
+		physical := fr.ParquetReader().MetaData().Schema.Column(leaf).PhysicalType()
 		var stored arrow.DataType
-		switch fr.ParquetReader().MetaData().Schema.Column(leaf).PhysicalType() {
-		case parquet.Types.Int32:
+		switch id := sf.Field.Type.ID(); {
+		case id == arrow.DECIMAL128 && physical == parquet.Types.Int32:
 			stored = arrow.PrimitiveTypes.Int32
-		case parquet.Types.Int64:
+		case id == arrow.DECIMAL128 && physical == parquet.Types.Int64:
 			stored = arrow.PrimitiveTypes.Int64
+		case id == arrow.DATE32 && physical == parquet.Types.Int32:
+			stored = arrow.PrimitiveTypes.Int32
 		default:
 			continue
 		}
