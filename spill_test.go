@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,5 +134,43 @@ func TestMemoryLimitExceeded(t *testing.T) {
 	var me *exec.MemoryLimitError
 	if !errors.As(err, &me) || !strings.Contains(err.Error(), "memory limit exceeded: aggregate") {
 		t.Fatalf("want a memory limit error naming the aggregate, got %v", err)
+	}
+}
+
+// TestLargeResult: a result larger than the share of the memory limit it
+// may hold in memory goes partly to files, and reads back the same as one
+// that lives in files only or in memory only.
+func TestLargeResult(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "groups.csv")
+	genGroups(t, path, 60_000, 60_000)
+	q := fmt.Sprintf("SELECT s, k, count(*) AS n, sum(v) AS sv FROM `%s` GROUP BY s, k", path)
+	run := func(limit int64, shuffleMemory int64) string {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		cfg := quern.DefaultConfig()
+		cfg.Workers, cfg.Reducers, cfg.Allocator, cfg.TempDir = 3, 3, mem, t.TempDir()
+		cfg.MemoryLimit, cfg.ShuffleMemory = limit, shuffleMemory
+		db, err := quern.Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		text, _ := resultText(t, db, q)
+		if left, _ := filepath.Glob(filepath.Join(cfg.TempDir, "*", "*")); len(left) > 0 {
+			t.Errorf("files left after the query: %v", left)
+		}
+		lines := strings.Split(strings.TrimSpace(text), "\n")
+		slices.Sort(lines) // no ORDER BY: compare as sets
+		return strings.Join(lines, "\n")
+	}
+	want := run(-1, 0) // files only
+	if n := strings.Count(want, "\n") + 1; n != 60_000 {
+		t.Fatalf("%d groups, want 60000", n)
+	}
+	for _, limit := range []int64{1 << 30, 8 << 20, 2 << 20} {
+		if got := run(limit, 1<<20); got != want {
+			t.Errorf("memory limit %s: the result differs from the files-only run", planner.FormatBytes(limit))
+		}
 	}
 }

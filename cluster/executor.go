@@ -48,6 +48,10 @@ type Executor struct {
 type execJob struct {
 	plan   *planner.Job
 	budget *exec.Budget
+	// results is the share of budget the job's result may hold in memory
+	// in the local pool (nil: none, it goes to files): half the operators'
+	// budget, so that the operators always keep the other half.
+	results *exec.Budget
 }
 
 // NewExecutor returns an executor writing under dir.
@@ -62,7 +66,11 @@ func (x *Executor) AddJob(id string, job *planner.Job) error {
 	if _, dup := x.jobs[id]; dup {
 		return fmt.Errorf("internal: job %s added twice", id)
 	}
-	x.jobs[id] = &execJob{plan: job, budget: x.Budget.Sub(exec.OperatorBudget(job.Run.MemoryLimit))}
+	ej := &execJob{plan: job, budget: x.Budget.Sub(exec.OperatorBudget(job.Run.MemoryLimit))}
+	if share := exec.OperatorBudget(job.Run.MemoryLimit) / 2; x.Spool != nil && share > 0 {
+		ej.results = ej.budget.Sub(share)
+	}
+	x.jobs[id] = ej
 	return nil
 }
 
@@ -142,7 +150,7 @@ func (x *Executor) RunTask(ctx context.Context, a AttemptID, inputs []InputLocat
 		(stage.Kind == planner.StageMap && a.Task.Index >= len(stage.Splits)) {
 		return OutputInfo{}, DeterministicError(fmt.Errorf("internal: job %s has no task %s", a.Task.Job, a.Task))
 	}
-	in := exectask.Input{Spool: x.Spool, Partitions: map[int][]string{}, Access: x.Access}
+	in := exectask.Input{Spool: x.Spool, Results: ej.results, Partitions: map[int][]string{}, Access: x.Access}
 	byPath := map[string]InputLocation{}
 	if stage.Kind == planner.StageMap {
 		in.Split = stage.Splits[a.Task.Index]

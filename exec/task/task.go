@@ -39,6 +39,10 @@ type Input struct {
 	// Spool, when set, holds partitions in memory instead of files (the
 	// local pool), for both this task's input and its output.
 	Spool *shuffle.Spool
+	// Results, with Spool, is the budget the last stage's output (the
+	// query's result) may stay in memory within, for the final merge to
+	// take (nil: it goes to files like any partition past the spool).
+	Results *exec.Budget
 
 	// skips collects the scans that drop malformed rows (Run reports
 	// their count).
@@ -303,10 +307,8 @@ func Run(ctx context.Context, stage *planner.Stage, in Input, dir string, env ex
 	}
 	if in.Spool != nil {
 		w.UseSpool(in.Spool)
-		if stage.Partition == nil && env.Budget.Limit() > 0 {
-			// The query's result: in memory while the query's budget
-			// has room, for the final merge to take.
-			w.HoldResult(env.Budget)
+		if stage.Partition == nil && in.Results != nil {
+			w.HoldResult(in.Results)
 		}
 	}
 	committed := false
