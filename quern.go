@@ -55,9 +55,10 @@ type Config struct {
 	// MemoryLimit is each query's memory budget in bytes: every hash
 	// table, sort and join build side of the query reserves from it, and
 	// aggregations and sorts spill to disk when it is reached; in the
-	// local pool the query's result stays in memory within it (past it,
-	// in files). It also bounds the local pool as a whole. Default: 60% of the machine's
-	// memory; negative: no limit. SET memory_limit changes it per session.
+	// local pool the query's result stays in memory within 30% of it
+	// (past that, in files). It also bounds the local pool as a whole.
+	// Default: 60% of the machine's memory; negative: no limit (and the
+	// result goes to files). SET memory_limit changes it per session.
 	MemoryLimit int64
 	// ShuffleMemory is how many bytes of map outputs the local pool keeps
 	// in memory instead of writing them to files (0: always files, the
@@ -65,7 +66,7 @@ type Config struct {
 	// the job ends (a reduce task run again reads them again), so this is
 	// kept small: files cost little once the page cache has them. The
 	// query's result is not counted here: it stays in memory while the
-	// query's budget has room (see MemoryLimit).
+	// query's memory limit allows (see MemoryLimit).
 	ShuffleMemory int64
 	// PoolKnobs are test hooks for the in-process pool (a slow worker, a
 	// worker whose heartbeats stop); leave zero in production.
