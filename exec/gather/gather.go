@@ -1,7 +1,9 @@
-// Package gather copies selected rows of Arrow columns into builders: the
-// shuffle writer uses it to cut a batch into partitions, sort and merge to
-// put rows in order. The type switch runs once per column and batch; the
-// loops inside are typed, and the scratch slices are reused.
+// Package gather copies selected rows of Arrow columns: Rows appends them
+// to builders (a merge's runs, a join's output columns), Batch gathers them
+// into buffers of its own and hands those over as a record without another
+// copy (a shuffle partition, a sort's permutation). The type switch runs
+// once per column and batch; the loops inside are typed, and the scratch
+// slices are reused.
 package gather
 
 import (
@@ -173,17 +175,18 @@ func (g *Rows) AppendRange(b array.Builder, col arrow.Array, from, to int) error
 	return nil
 }
 
-// Record builds a new batch of rec's rows in the order of rows.
+// Record builds a new batch of rec's rows in the order of rows, gathered
+// straight into buffers sized for them (see Batch).
 func (g *Rows) Record(mem memory.Allocator, rec arrow.Record, rows []int32) (arrow.Record, error) {
-	b := array.NewRecordBuilder(mem, rec.Schema())
-	defer b.Release()
-	b.Reserve(len(rows))
-	for i := 0; i < int(rec.NumCols()); i++ {
-		if _, err := g.Append(b.Field(i), rec.Column(i), rows); err != nil {
-			return nil, err
-		}
+	b, err := NewBatch(mem, rec.Schema())
+	if err != nil {
+		return nil, err
 	}
-	return b.NewRecordBatch(), nil
+	defer b.Release()
+	if _, err := b.Append(rec, rows); err != nil {
+		return nil, err
+	}
+	return b.NewRecord(), nil
 }
 
 // Copyable reports whether Append handles every column of schema.

@@ -45,9 +45,8 @@ type Writer struct {
 	order []int32 // row indices grouped by partition
 	start []int   // partition p's rows are order[start[p]:start[p+1]]
 	ident []int32 // 0, 1, 2, …
-	g     gather.Rows
-	done  bool // committed or aborted
-	ok    bool // committed
+	done  bool    // committed or aborted
+	ok    bool    // committed
 
 	dirReady bool
 	madeDir  string // the directory, when this writer created it
@@ -68,12 +67,12 @@ func (w *Writer) HoldResult(b *exec.Budget) { w.result = b }
 
 type partWriter struct {
 	path      string
-	f         *FileWriter // the open <path>.tmp
-	b         *array.RecordBuilder
-	rows      int64 // written and buffered
-	held      int   // rows buffered in b
-	heldBytes int   // about how many bytes they take
-	out       bool  // published under path
+	f         *FileWriter   // the open <path>.tmp
+	b         *gather.Batch // the rows buffered, in the writer's allocator
+	rows      int64         // written and buffered
+	held      int           // rows buffered in b
+	heldBytes int           // about how many bytes they take
+	out       bool          // published under path
 
 	mem      []arrow.Record // batches kept for the spool (until disk)
 	memBytes int64
@@ -193,19 +192,21 @@ func (w *Writer) writeAll(pw *partWriter, rec arrow.Record) error {
 	return w.buffer(pw, rec, w.ident[:n])
 }
 
-// buffer copies rows of rec into partition pw's builders and flushes them
+// buffer copies rows of rec into partition pw's buffers and flushes them
 // once they hold a batch's worth, so that small slices are coalesced.
 func (w *Writer) buffer(pw *partWriter, rec arrow.Record, rows []int32) error {
 	if pw.b == nil {
-		pw.b = array.NewRecordBuilder(w.mem, w.schema)
-	}
-	for c := 0; c < int(rec.NumCols()); c++ {
-		size, err := w.g.Append(pw.b.Field(c), rec.Column(c), rows)
+		b, err := gather.NewBatch(w.mem, w.schema)
 		if err != nil {
 			return err
 		}
-		pw.heldBytes += size
+		pw.b = b
 	}
+	size, err := pw.b.Append(rec, rows)
+	if err != nil {
+		return err
+	}
+	pw.heldBytes += size
 	pw.held += len(rows)
 	pw.rows += int64(len(rows))
 	if pw.held >= w.flush || pw.heldBytes >= w.flushBytes {
@@ -218,7 +219,7 @@ func (w *Writer) flushPart(pw *partWriter) error {
 	if pw.held == 0 {
 		return nil
 	}
-	rec := pw.b.NewRecordBatch()
+	rec := pw.b.NewRecord()
 	defer rec.Release()
 	pw.held, pw.heldBytes = 0, 0
 	return w.emit(pw, rec)
@@ -398,7 +399,7 @@ func (w *Writer) Abort() {
 	}
 }
 
-// release frees the builders.
+// release frees the rows buffered.
 func (w *Writer) release() {
 	for _, pw := range w.parts {
 		if pw.b != nil {
