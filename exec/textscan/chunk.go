@@ -115,6 +115,10 @@ func (c *chunker) next(ctx context.Context) ([]byte, error) {
 			if c.n == 0 {
 				return nil, io.EOF
 			}
+			if c.n > c.maxWord && indexSep(c.buf[:c.n]) < 0 {
+				// The file ended just as one word filled the buffer.
+				return nil, c.tooLong()
+			}
 			c.out = c.n
 			return c.buf[:c.n], nil
 		}
@@ -123,8 +127,7 @@ func (c *chunker) next(ctx context.Context) ([]byte, error) {
 		}
 		if c.n == len(c.buf) {
 			if len(c.buf) > c.maxWord {
-				return nil, fmt.Errorf("textscan: %s: the word at byte %d is longer than %d bytes, the most a string value may hold",
-					c.path, c.pos-int64(c.n), c.maxWord)
+				return nil, c.tooLong()
 			}
 			c.grow()
 		}
@@ -180,6 +183,13 @@ func (c *chunker) next(ctx context.Context) ([]byte, error) {
 		c.out = cut
 		return c.buf[:cut], nil
 	}
+}
+
+// tooLong is the error for the word that fills the buffer, which starts at
+// byte pos-n of the file.
+func (c *chunker) tooLong() error {
+	return fmt.Errorf("textscan: %s: the word at byte %d is longer than %d bytes, the most a string value may hold",
+		c.path, c.pos-int64(c.n), c.maxWord)
 }
 
 func (c *chunker) grow() {

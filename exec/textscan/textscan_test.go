@@ -473,20 +473,29 @@ func TestCloseEarly(t *testing.T) {
 func TestLimits(t *testing.T) {
 	long := strings.Repeat("w", 100)
 	path := writeFile(t, []byte("a bb "+long+" ccc\n"))
-	for _, op := range []string{"Reader", "Counter"} {
-		var err error
-		knobs := testingKnobs{chunkSize: 8, wordLimit: 99}
-		if op == "Reader" {
-			rd, _ := newReader(path, Range{0, 200}, nil, 7, knobs)
-			_, err = rd.Next(context.Background())
-			rd.Close()
-		} else {
-			c, _ := newCounter([]Part{{path, Range{0, 200}}}, nil, 7, knobs)
-			_, err = c.Next(context.Background())
-			c.Close()
-		}
-		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "longer than 99 bytes") {
-			t.Errorf("%s with a 100-byte word, limit 99: %v, want an error naming the file and the limit", op, err)
+	// The same word last in the file, with nothing after it: it fills the
+	// read buffer exactly (the limit plus one byte) as the file ends.
+	last := writeFile(t, []byte("a bb "+long))
+	for _, p := range []string{path, last} {
+		for _, op := range []string{"Reader", "Counter"} {
+			var err error
+			knobs := testingKnobs{chunkSize: 8, wordLimit: 99}
+			if op == "Reader" {
+				rd, _ := newReader(p, Range{0, 200}, nil, 7, knobs)
+				for err == nil {
+					_, err = rd.Next(context.Background())
+				}
+				rd.Close()
+			} else {
+				c, _ := newCounter([]Part{{p, Range{0, 200}}}, nil, 7, knobs)
+				for err == nil {
+					_, err = c.Next(context.Background())
+				}
+				c.Close()
+			}
+			if err == io.EOF || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "longer than 99 bytes") {
+				t.Errorf("%s with a 100-byte word, limit 99, in %q: %v, want an error naming the file and the limit", op, p, err)
+			}
 		}
 	}
 	want := []string{"a", "bb", long, "ccc"}
