@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -41,17 +40,7 @@ func everyType(mem memory.Allocator, n int, null func(int) bool) arrow.Record {
 		cols[6][r] = rng.Int64()
 		cols[7][r] = decimal128.New(rng.Int64N(100)-50, rng.Uint64())
 	}
-	fields := make([]arrow.Field, len(dts))
-	arrs := make([]arrow.Array, len(dts))
-	for c, dt := range dts {
-		fields[c] = arrow.Field{Name: fmt.Sprint("c", c), Type: dt, Nullable: true}
-		arrs[c] = buildColumn(mem, dt, cols[c])
-	}
-	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(n))
-	for _, a := range arrs {
-		a.Release()
-	}
-	return rec
+	return recordOf(mem, dts, cols, n)
 }
 
 // TestWriterCopiesEveryType writes slices (at non-zero offsets) of batches

@@ -239,6 +239,12 @@ func testData(mem memory.Allocator, n int, seed uint64) arrow.Record {
 		cols[6][r] = rng.Int64()
 		cols[7][r] = decimal128.FromI64(rng.Int64N(1e9))
 	}
+	return recordOf(mem, dts, cols, n)
+}
+
+// recordOf builds a batch of n rows whose column c, named "c<c>", has type
+// dts[c] and the values cols[c] (nil for NULL).
+func recordOf(mem memory.Allocator, dts []arrow.DataType, cols [][]any, n int) arrow.Record {
 	fields := make([]arrow.Field, len(dts))
 	arrs := make([]arrow.Array, len(dts))
 	for i, dt := range dts {
