@@ -174,3 +174,48 @@ func TestLargeResult(t *testing.T) {
 		}
 	}
 }
+
+// TestDistinctAggregateSpills: COUNT, MIN and MAX over DISTINCT values of one
+// column find the distinct (group, value) pairs with an ordinary GROUP BY, so
+// under a memory limit far below what those pairs take they spill and give
+// the unlimited run's answer, where a filter per group could only fail.
+func TestDistinctAggregateSpills(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "groups.csv")
+	genGroups(t, path, 300_000, 200_000)
+	queries := []string{
+		fmt.Sprintf("SELECT k, count(DISTINCT s) AS n, min(DISTINCT s) AS lo, max(DISTINCT s) AS hi FROM `%s` GROUP BY k ORDER BY k", path),
+		fmt.Sprintf("SELECT count(DISTINCT s) AS n, max(DISTINCT s) AS hi FROM `%s`", path),
+	}
+	run := func(q, limit string, workers int) (string, int64) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		cfg := quern.DefaultConfig()
+		cfg.Workers, cfg.Reducers, cfg.SplitSize, cfg.Allocator, cfg.TempDir = workers, workers, 1<<20, mem, t.TempDir()
+		db, err := quern.Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Exec(context.Background(), "SET memory_limit = '"+limit+"'"); err != nil {
+			t.Fatal(err)
+		}
+		text, res := resultText(t, db, q)
+		return text, res.Stats.Spilled()
+	}
+	for _, q := range queries {
+		want, _ := run(q, "-1", 2)
+		if strings.Count(want, "\n") == 0 {
+			t.Fatalf("%s: no rows", q)
+		}
+		for _, workers := range []int{1, 3} {
+			got, spilled := run(q, "4MB", workers)
+			if got != want {
+				t.Errorf("%s\n%d workers, 4MB limit: the answer differs from the unlimited run", q, workers)
+			}
+			if spilled == 0 {
+				t.Errorf("%s\n%d workers, 4MB limit: nothing spilled", q, workers)
+			}
+		}
+	}
+}

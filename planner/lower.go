@@ -318,6 +318,25 @@ func (l *lowering) aggregate(agg *Aggregate) (openStage, error) {
 	note := ""
 	var final func(in *Op) *Op
 	switch wc := wordCountOp(agg, source); {
+	case distinct && dedupeFirst(preAggs, len(pre.schema)-nGroups):
+		// Every aggregate is one of COUNT, SUM, AVG, MIN, MAX over DISTINCT
+		// x, the same x: the same as the plain aggregate over the distinct
+		// (keys, x) rows. Finding those is a GROUP BY keys, x, with a
+		// combiner on the map side and a table that spills like any, where
+		// keeping every x of a group in one filter could not.
+		dedupe := Schema(pre.schema)
+		preOp := &Op{Kind: OpProject, Input: source, Schema: pre.schema, Exprs: pre.exprs}
+		o.root = &Op{Kind: OpAggregate, Mode: AggPartial, Input: preOp, Schema: dedupe, Groups: columnRefs(dedupe, 0)}
+		plain := make([]AggCall, len(preAggs))
+		for i, a := range preAggs {
+			a.Distinct = false
+			plain[i] = a
+		}
+		final = func(in *Op) *Op {
+			unique := &Op{Kind: OpAggregate, Mode: AggFinal, Input: in, Schema: dedupe, Groups: columnRefs(dedupe, 0)}
+			return &Op{Kind: OpAggregate, Mode: AggComplete, Input: unique, Schema: aggSchema, Groups: columnRefs(dedupe[:nGroups], 0), Aggs: plain}
+		}
+		note = "DISTINCT aggregate: (group keys, argument) pairs are deduplicated on both sides of the shuffle, then aggregated in the reducer"
 	case distinct:
 		o.root = &Op{Kind: OpProject, Input: source, Schema: pre.schema, Exprs: pre.exprs}
 		final = func(in *Op) *Op {
@@ -352,6 +371,28 @@ func (l *lowering) aggregate(agg *Aggregate) (openStage, error) {
 	o = l.shuffle(o, keys, r)
 	o.root = final(o.root)
 	return o, nil
+}
+
+// dedupeFirst reports whether an aggregate's calls (as preProjection
+// returns them, over args projected arguments) are all DISTINCT calls of
+// COUNT, SUM, AVG, MIN or MAX over one and the same argument: over the
+// distinct (keys, argument) rows, each equals its plain form (NULLs are
+// skipped by all five either way).
+func dedupeFirst(calls []AggCall, args int) bool {
+	if args != 1 {
+		return false
+	}
+	for _, c := range calls {
+		switch c.Func {
+		case "count", "sum", "avg", "min", "max":
+		default:
+			return false
+		}
+		if !c.Distinct || len(c.Args) != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 func isColumnPrefix(p *Project) bool {

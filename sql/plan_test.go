@@ -79,14 +79,27 @@ Stage 1: reduce, 1 task (one per partition of stage 0)
 Final: concatenate 1 output
 `},
 		{"SELECT s, count(DISTINCT a) FROM t GROUP BY s", `Stage 0: map, 3 tasks (3 splits of 1 file)
+  -- DISTINCT aggregate: (group keys, argument) pairs are deduplicated on both sides of the shuffle, then aggregated in the reducer
+  Scan t (csv) [a, s]
+  → Project s, a
+  → Aggregate partial (combiner) group by [s, a] compute []
+  → shuffle: hash(s) mod 3
+Stage 1: reduce, 3 tasks (one per partition of stage 0)
+  ShuffleRead this task's partition from every task of stage 0
+  → Aggregate final (merge partials) group by [s, a] compute []
+  → Aggregate complete group by [s] compute [COUNT(a)]
+  → Project s, COUNT(DISTINCT a) AS count(DISTINCT a)
+Final: concatenate 3 outputs
+`},
+		{"SELECT s, count(DISTINCT a), count(*) FROM t GROUP BY s", `Stage 0: map, 3 tasks (3 splits of 1 file)
   -- DISTINCT aggregate: rows are shuffled on the group keys and aggregated once in the reducer
   Scan t (csv) [a, s]
   → Project s, a
   → shuffle: hash(s) mod 3
 Stage 1: reduce, 3 tasks (one per partition of stage 0)
   ShuffleRead this task's partition from every task of stage 0
-  → Aggregate complete group by [s] compute [COUNT(DISTINCT a)]
-  → Project s, COUNT(DISTINCT a) AS count(DISTINCT a)
+  → Aggregate complete group by [s] compute [COUNT(DISTINCT a), COUNT(*)]
+  → Project s, COUNT(DISTINCT a) AS count(DISTINCT a), COUNT(*) AS count(*)
 Final: concatenate 3 outputs
 `},
 	}
