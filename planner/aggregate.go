@@ -139,12 +139,17 @@ func sumType(a []Type) (Type, error) {
 
 // avgType follows MySQL: AVG of an exact number is DECIMAL with 4 more
 // digits of scale (div_precision_increment), of an approximate one DOUBLE.
-func avgType(a []Type) (Type, error) {
+func avgType(a []Type) (Type, error) { return AvgType(a, DivPrecisionIncrement) }
+
+// AvgType is AVG's result type for a session whose div_precision_increment
+// is inc: an exact argument's scale plus inc, capped at MaxDecimalScale as
+// MySQL caps it (never below the argument's own scale).
+func AvgType(a []Type, inc int) (Type, error) {
 	t, err := sumType(a)
 	if err != nil || t.Kind != KindDecimal {
 		return t, err
 	}
-	return Decimal(MaxDecimalPrecision, t.Scale+4), nil
+	return Decimal(MaxDecimalPrecision, max(t.Scale, min(t.Scale+inc, MaxDecimalScale))), nil
 }
 
 // AggCall is one aggregate in an Aggregate node.

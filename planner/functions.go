@@ -47,6 +47,23 @@ import (
 // digits of scale `/` adds to its dividend's (7/2 is 3.5000).
 const DivPrecisionIncrement = 4
 
+// DivideWith retypes e, a call of / as ResolveCall returns it, for a
+// session whose div_precision_increment is inc (0 to 30) rather than the
+// default: a DECIMAL quotient has the dividend's scale plus inc, at most
+// MaxDecimalScale. The kernel divides to whatever scale the type says.
+func DivideWith(e *Expr, inc int) *Expr {
+	if inc == DivPrecisionIncrement || e.Kind != ExprCall || e.Name != "/" || e.Type.Kind != KindDecimal || len(e.Args) != 2 {
+		return e
+	}
+	a, b := e.Args[0].Type, e.Args[1].Type
+	e.Type = divideType(a, b, inc)
+	return e
+}
+
+func divideType(a, b Type, inc int) Type {
+	return Decimal(a.Prec+b.Scale+inc, min(a.Scale+inc, MaxDecimalScale))
+}
+
 // MaxDecimalScale is the largest scale MySQL gives a computed DECIMAL.
 const MaxDecimalScale = 30
 
@@ -415,7 +432,7 @@ func decimalResult(op string, a, b Type) Type {
 		s := max(a.Scale, b.Scale)
 		return Decimal(max(a.Prec-a.Scale, b.Prec-b.Scale)+s, s)
 	case "/":
-		return Decimal(a.Prec+b.Scale+DivPrecisionIncrement, min(a.Scale+DivPrecisionIncrement, MaxDecimalScale))
+		return divideType(a, b, DivPrecisionIncrement)
 	}
 	return Int // div
 }

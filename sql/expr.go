@@ -226,6 +226,9 @@ func (x *exprBinder) call(n ast.Node, fn string, args ...*planner.Expr) (*planne
 	if err != nil {
 		return nil, x.wrap(n, err)
 	}
+	if fn == "/" {
+		e = planner.DivideWith(e, x.b.s.DivPrecisionIncrement)
+	}
 	return e, nil
 }
 
@@ -615,6 +618,9 @@ func (x *exprBinder) aggregate(e *ast.AggregateFuncExpr) (*planner.Expr, error) 
 	call := planner.AggCall{Func: name, Args: args, Distinct: e.Distinct, OrderDesc: orderDesc}
 	call.Name = call.String()
 	t, err := def.Result(call.ArgTypes())
+	if err == nil && name == "avg" {
+		t, err = planner.AvgType(call.ArgTypes(), x.b.s.DivPrecisionIncrement)
+	}
 	if err != nil {
 		return nil, x.wrap(e, err)
 	}

@@ -82,6 +82,10 @@ type Session struct {
 	parser  *parser.Parser
 	// SQLMode is the session's sql_mode, as MySQL 8 sets it by default.
 	SQLMode string
+	// DivPrecisionIncrement is the session's div_precision_increment: the
+	// digits of scale that / and AVG add to an exact dividend (MySQL's
+	// default, 4, unless SET).
+	DivPrecisionIncrement int
 }
 
 // DefaultSQLMode is MySQL 8's default sql_mode.
@@ -89,7 +93,7 @@ const DefaultSQLMode = "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,N
 
 // NewSession returns a session over cat.
 func NewSession(cat Catalog) *Session {
-	return &Session{Catalog: cat, parser: parser.New(), SQLMode: DefaultSQLMode}
+	return &Session{Catalog: cat, parser: parser.New(), SQLMode: DefaultSQLMode, DivPrecisionIncrement: planner.DivPrecisionIncrement}
 }
 
 func (s *Session) onlyFullGroupBy() bool {
@@ -294,6 +298,13 @@ func (b *binder) setStmt(n *ast.SetStmt, text string) (Statement, error) {
 		}
 		b.s.SQLMode = mode
 		return &SetVariable{Text: text, Name: name, Value: mode}, nil
+	case "div_precision_increment":
+		num, ok := signedInt(v.Value)
+		if !ok || num < 0 || num > planner.MaxDecimalScale {
+			return nil, b.errAt(n, ErrType, "SET div_precision_increment takes a number of digits from 0 to %d", planner.MaxDecimalScale)
+		}
+		b.s.DivPrecisionIncrement = int(num)
+		return &SetVariable{Text: text, Name: name, Value: fmt.Sprint(num)}, nil
 	case "broadcast_join_bytes":
 		num, ok := signedInt(v.Value)
 		if !ok {

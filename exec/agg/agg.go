@@ -249,7 +249,10 @@ func (o *operator) initAgg(a Agg, in *arrow.Schema, given []planner.Type) (*aggS
 		return nil, nil, err
 	}
 	if a.Call.Type != (planner.Type{}) && a.Call.Type != result {
-		return nil, nil, fmt.Errorf("internal: result type %s, but %s of %v is %s", a.Call.Type, a.Call.Func, argTypes, result)
+		if !avgWithIncrement(a.Call, argTypes) {
+			return nil, nil, fmt.Errorf("internal: result type %s, but %s of %v is %s", a.Call.Type, a.Call.Func, argTypes, result)
+		}
+		result = a.Call.Type // the session's div_precision_increment
 	}
 	stateTypes := decl.State(argTypes)
 	if a.Call.Distinct && mode != planner.AggComplete {
@@ -530,6 +533,20 @@ func (o *operator) giveBack() {
 	if o.res != nil {
 		o.res.Resize(o.size()) // a shrink: granted
 	}
+}
+
+// avgWithIncrement reports whether call is an AVG typed for some session
+// div_precision_increment other than the default.
+func avgWithIncrement(call planner.AggCall, args []planner.Type) bool {
+	if call.Func != "avg" {
+		return false
+	}
+	for inc := 0; inc <= planner.MaxDecimalScale; inc++ {
+		if t, err := planner.AvgType(args, inc); err == nil && t == call.Type {
+			return true
+		}
+	}
+	return false
 }
 
 // size estimates the bytes the operator holds.

@@ -421,7 +421,13 @@ func decArith(e *planner.Expr) (kernel, bool, error) {
 	case "*":
 		natural = ta.Prec + tb.Prec
 	case "/":
-		natural = ta.Prec + tb.Scale + planner.DivPrecisionIncrement
+		// The scale the session's div_precision_increment added; when the
+		// scale was capped, assume the most it could have added.
+		inc := tr.Scale - ta.Scale
+		if tr.Scale == planner.MaxDecimalScale {
+			inc = planner.MaxDecimalScale
+		}
+		natural = ta.Prec + tb.Scale + inc
 	case "%":
 		natural = p
 	}
