@@ -512,6 +512,7 @@ func chaosData(t *testing.T) []chaosQuery {
 	for _, q := range []string{
 		fmt.Sprintf("SELECT word, count(*) AS n FROM `%s` GROUP BY word ORDER BY word", w),
 		fmt.Sprintf("SELECT count(*), count(DISTINCT word) FROM `%s`", w),
+		fmt.Sprintf("SELECT length(word) AS len, count(DISTINCT word), max(DISTINCT word) FROM `%s` GROUP BY len ORDER BY len", w),
 		fmt.Sprintf("SELECT word, count(*) AS n FROM `%s` GROUP BY word ORDER BY n DESC, word LIMIT 7", w),
 		fmt.Sprintf("SELECT a.k %% 7 AS g, count(*), sum(w) FROM `%s` a JOIN `%s` b ON a.k = b.k GROUP BY g ORDER BY g", l, r),
 	} {
