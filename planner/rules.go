@@ -213,19 +213,33 @@ func prune(n Node, need []bool) (Node, map[int]int) {
 				}
 			}
 		}
-		// Keep every column of each side (positions stay), but prune the
-		// scans below.
-		for i := range lNeed {
-			lNeed[i] = true
+		// Each side keeps what the plan above, the keys and the condition
+		// read: a reduce-side join shuffles both sides, so every column
+		// dropped here is bytes no map task writes and no reducer reads.
+		left, lm := prune(x.Left, lNeed)
+		right, rm := prune(x.Right, rNeed)
+		newLeft := len(left.Schema())
+		m := make(map[int]int, len(lm)+len(rm))
+		for o, k := range lm {
+			m[o] = k
 		}
-		for i := range rNeed {
-			rNeed[i] = true
+		for o, k := range rm {
+			m[nl+o] = newLeft + k
 		}
-		left, _ := prune(x.Left, lNeed)
-		right, _ := prune(x.Right, rNeed)
 		c := *x
 		c.Left, c.Right = left, right
-		return &c, identity(len(x.Schema()))
+		c.LeftKeys = make([]*Expr, len(x.LeftKeys))
+		for i, k := range x.LeftKeys {
+			c.LeftKeys[i] = k.Remap(lm)
+		}
+		c.RightKeys = make([]*Expr, len(x.RightKeys))
+		for i, k := range x.RightKeys {
+			c.RightKeys[i] = k.Remap(rm)
+		}
+		if x.Cond != nil {
+			c.Cond = x.Cond.Remap(m)
+		}
+		return &c, m
 	case *Union:
 		all := make([]bool, len(x.Schema()))
 		for i := range all {

@@ -176,3 +176,20 @@ func TestJoinThenGroupSharesShuffle(t *testing.T) {
 		t.Errorf("group by another column:\n%s", other)
 	}
 }
+
+// TestJoinReadsOnlyUsedColumns: below a join each side scans (and shuffles)
+// only what the plan above, the keys and the condition read.
+func TestJoinReadsOnlyUsedColumns(t *testing.T) {
+	cfg := planner.LowerConfig{Reducers: 2, SplitSize: 1 << 20, BroadcastBytes: -1}
+	cases := []struct{ q, scan string }{
+		{"SELECT a, count(*) FROM t JOIN words ON t.s = words.word GROUP BY a", "Scan t (csv) [a, s]"},
+		{"SELECT words.word FROM t JOIN words ON t.s = words.word AND t.b > t.a", "Scan t (csv) [a, b, s]"},
+		{"SELECT count(*) FROM t LEFT JOIN words ON t.s = words.word AND words.word <> t.s", "Scan t (csv) [s]"},
+	}
+	for _, c := range cases {
+		got := planner.Explain(planJob(t, catalogForTests(), c.q, cfg))
+		if !strings.Contains(got, c.scan) {
+			t.Errorf("%s: want %q in\n%s", c.q, c.scan, got)
+		}
+	}
+}
