@@ -51,6 +51,8 @@ type HashJoin struct {
 	built    bool
 	buildRec arrow.Record // every build row
 	table    map[string][]int32
+	ints     *intTable // instead of table, for one integer-like key
+	bits     []uint64  // scratch: a batch's keys for ints
 	key      []byte
 	rows     gather.Rows
 
@@ -142,8 +144,24 @@ func (j *HashJoin) buildTable(ctx context.Context) error {
 		r.Release()
 	}
 	recs = nil
-	j.table = make(map[string][]int32)
 	keys := j.keyCols(j.buildRec, j.spec.BuildKeys)
+	if j.intKeys() {
+		j.ints = newIntTable(int(n))
+		j.bits = keyBits(keys[0], j.bits)
+		for i, k := range j.bits {
+			if keys[0].IsValid(i) {
+				j.ints.add(k, int32(i))
+			}
+		}
+		if j.res != nil {
+			if held := recordBytes(j.buildRec) + j.ints.bytes(); !j.res.Resize(held) {
+				return j.res.Exceeded(held - j.res.Held())
+			}
+		}
+		j.built = true
+		return nil
+	}
+	j.table = make(map[string][]int32)
 	var keyLen int64
 	for i := 0; i < int(n); i++ {
 		k, ok := j.encode(keys, i)
@@ -164,6 +182,17 @@ func (j *HashJoin) buildTable(ctx context.Context) error {
 	}
 	j.built = true
 	return nil
+}
+
+// intKeys reports whether the join has one key, of the same integer-like
+// type on both sides (see intTable).
+func (j *HashJoin) intKeys() bool {
+	if len(j.spec.BuildKeys) != 1 {
+		return false
+	}
+	b := j.build.Schema().Field(j.spec.BuildKeys[0]).Type
+	p := j.probe.Schema().Field(j.spec.ProbeKeys[0]).Type
+	return intKeyed(b) && arrow.TypeEqual(b, p)
 }
 
 // recordBytes is the size of rec's buffers (of the whole buffers when rec
@@ -272,14 +301,29 @@ func (j *HashJoin) joinBatch(ctx context.Context, rec arrow.Record) (arrow.Recor
 	keys := j.keyCols(rec, j.spec.ProbeKeys)
 	var pIdx, bIdx []int32
 	n := int(rec.NumRows())
-	for i := 0; i < n; i++ {
-		k, ok := j.encode(keys, i)
-		if !ok {
-			continue
+	if j.ints != nil {
+		col := keys[0]
+		nulls := col.NullN() > 0
+		j.bits = keyBits(col, j.bits)
+		for i, k := range j.bits {
+			if nulls && col.IsNull(i) {
+				continue
+			}
+			for m := j.ints.first(k); m >= 0; m = j.ints.next[m] {
+				pIdx = append(pIdx, int32(i))
+				bIdx = append(bIdx, m)
+			}
 		}
-		for _, m := range j.table[string(k)] {
-			pIdx = append(pIdx, int32(i))
-			bIdx = append(bIdx, m)
+	} else {
+		for i := 0; i < n; i++ {
+			k, ok := j.encode(keys, i)
+			if !ok {
+				continue
+			}
+			for _, m := range j.table[string(k)] {
+				pIdx = append(pIdx, int32(i))
+				bIdx = append(bIdx, m)
+			}
 		}
 	}
 	pairs, err := j.assemble(rec, pIdx, bIdx)
@@ -406,7 +450,7 @@ func (j *HashJoin) Close() error {
 		j.buildRec.Release()
 		j.buildRec = nil
 	}
-	j.table = nil
+	j.table, j.ints = nil, nil
 	if j.res != nil {
 		j.res.Free()
 	}

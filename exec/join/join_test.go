@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sort"
 	"testing"
 
@@ -194,5 +195,55 @@ func TestHashJoinBudget(t *testing.T) {
 				t.Fatalf("%d bytes still reserved", budget.Used())
 			}
 		})
+	}
+}
+
+// TestIntTableJoin: a join on one BIGINT key (the intTable) over many rows
+// with duplicate, negative, colliding and NULL keys gives every matching
+// pair once, as nested loops do.
+func TestIntTableJoin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	gen := func(n int) ([]*int64, []string) {
+		keys, vals := make([]*int64, n), make([]string, n)
+		for i := range keys {
+			switch r := rng.IntN(20); {
+			case r == 0:
+				keys[i] = nil
+			case r < 4:
+				keys[i] = k(int64(rng.IntN(50)) << 40) // equal low bits
+			default:
+				keys[i] = k(int64(rng.IntN(3000)) - 1500)
+			}
+			vals[i] = fmt.Sprint(i)
+		}
+		return keys, vals
+	}
+	pk, pv := gen(4000)
+	bk, bv := gen(3000)
+	var want []string
+	for i := range pk {
+		for m := range bk {
+			if pk[i] != nil && bk[m] != nil && *pk[i] == *bk[m] {
+				want = append(want, fmt.Sprintf("%d %s %d %s ", *pk[i], pv[i], *bk[m], bv[m]))
+			}
+		}
+	}
+	sort.Strings(want)
+	out := planner.Schema{{Name: "k", Type: planner.Int}, {Name: "s", Type: planner.String}, {Name: "k2", Type: planner.Int}, {Name: "s2", Type: planner.String}}
+	for _, n := range []int{7, 1024} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		j, err := New(table(mem, pk, pv, n), table(mem, bk, bv, n), Spec{ProbeKeys: []int{0}, BuildKeys: []int{0}, Schema: out.Arrow()}, exec.Env{Alloc: mem, BatchSize: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rowsOf(t, j)
+		if j.ints == nil {
+			t.Fatal("a BIGINT key did not use the integer table")
+		}
+		j.Close()
+		mem.AssertSize(t, 0)
+		if len(got) != len(want) || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("batch %d: %d pairs, want %d", n, len(got), len(want))
+		}
 	}
 }
