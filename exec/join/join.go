@@ -383,43 +383,31 @@ func (j *HashJoin) joinBatch(ctx context.Context, rec arrow.Record) (arrow.Recor
 }
 
 // assemble builds output rows from probe rows pIdx and build rows bIdx
-// (nil bIdx: NULL build columns).
+// (nil bIdx: NULL build columns), each side gathered column by column in
+// one typed loop (gather.Rows.Record).
 func (j *HashJoin) assemble(rec arrow.Record, pIdx, bIdx []int32) (arrow.Record, error) {
-	cols := make([]arrow.Array, 0, j.spec.Schema.NumFields())
-	release := func() {
-		for _, c := range cols {
-			c.Release()
-		}
+	probe, err := j.rows.Record(j.env.Alloc, rec, pIdx)
+	if err != nil {
+		return nil, err
 	}
-	pick := func(col arrow.Array, rows []int32) error {
-		b := array.NewBuilder(j.env.Alloc, col.DataType())
-		defer b.Release()
-		if _, err := j.rows.Append(b, col, rows); err != nil {
-			return err
+	defer probe.Release()
+	cols := append(make([]arrow.Array, 0, j.spec.Schema.NumFields()), probe.Columns()...)
+	if bIdx == nil {
+		// Unmatched LEFT rows: the build side is all NULL.
+		for c := 0; c < int(j.buildRec.NumCols()); c++ {
+			a := array.MakeArrayOfNull(j.env.Alloc, j.buildRec.Column(c).DataType(), len(pIdx))
+			defer a.Release()
+			cols = append(cols, a)
 		}
-		cols = append(cols, b.NewArray())
-		return nil
-	}
-	for c := 0; c < int(rec.NumCols()); c++ {
-		if err := pick(rec.Column(c), pIdx); err != nil {
-			release()
+	} else {
+		build, err := j.rows.Record(j.env.Alloc, j.buildRec, bIdx)
+		if err != nil {
 			return nil, err
 		}
+		defer build.Release()
+		cols = append(cols, build.Columns()...)
 	}
-	for c := 0; c < int(j.buildRec.NumCols()); c++ {
-		if bIdx == nil {
-			// Unmatched LEFT rows: the build side is all NULL.
-			cols = append(cols, array.MakeArrayOfNull(j.env.Alloc, j.buildRec.Column(c).DataType(), len(pIdx)))
-			continue
-		}
-		if err := pick(j.buildRec.Column(c), bIdx); err != nil {
-			release()
-			return nil, err
-		}
-	}
-	out := array.NewRecord(j.spec.Schema, cols, int64(len(pIdx)))
-	release()
-	return out, nil
+	return array.NewRecord(j.spec.Schema, cols, int64(len(pIdx))), nil
 }
 
 func concatRecords(env exec.Env, schema *arrow.Schema, a, b arrow.Record) (arrow.Record, error) {
