@@ -67,6 +67,30 @@ func resultText(t *testing.T, db *quern.DB, query string) (string, *quern.Result
 	return b.String(), res
 }
 
+// runUnderLimit runs q on a local pool of workers under SET memory_limit
+// = limit, with a checked allocator and 1 MiB splits, and returns its rows
+// (resultText) and the bytes it spilled; it checks that no files are left.
+func runUnderLimit(t *testing.T, q, limit string, workers int) (string, int64) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	cfg := quern.DefaultConfig()
+	cfg.Workers, cfg.Reducers, cfg.SplitSize, cfg.Allocator, cfg.TempDir = workers, workers, 1<<20, mem, t.TempDir()
+	db, err := quern.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(context.Background(), "SET memory_limit = '"+limit+"'"); err != nil {
+		t.Fatal(err)
+	}
+	text, res := resultText(t, db, q)
+	if left, _ := filepath.Glob(filepath.Join(cfg.TempDir, "*", "*")); len(left) > 0 {
+		t.Errorf("files left after the query: %v", left)
+	}
+	return text, res.Stats.Spilled()
+}
+
 // TestGroupBySpillsUnderMemoryLimit: a GROUP BY whose group state is about
 // ten times the memory limit gives the unlimited run's answer, spilling.
 func TestGroupBySpillsUnderMemoryLimit(t *testing.T) {
@@ -74,31 +98,12 @@ func TestGroupBySpillsUnderMemoryLimit(t *testing.T) {
 	path := filepath.Join(dir, "groups.csv")
 	genGroups(t, path, 150_000, 60_000)
 	q := fmt.Sprintf("SELECT k, s, count(*) AS n, sum(v) AS sv, min(d) AS mn, max(v) AS mx, avg(v) AS av, round(stddev_pop(d), 9) AS sd, group_concat(v ORDER BY v) AS gc FROM `%s` GROUP BY k, s ORDER BY s", path)
-	run := func(limit string, workers int) (string, int64) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		defer mem.AssertSize(t, 0)
-		cfg := quern.DefaultConfig()
-		cfg.Workers, cfg.Reducers, cfg.SplitSize, cfg.Allocator, cfg.TempDir = workers, workers, 1<<20, mem, t.TempDir()
-		db, err := quern.Open(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Exec(context.Background(), "SET memory_limit = '"+limit+"'"); err != nil {
-			t.Fatal(err)
-		}
-		text, res := resultText(t, db, q)
-		if left, _ := filepath.Glob(filepath.Join(cfg.TempDir, "*", "*")); len(left) > 0 {
-			t.Errorf("files left after the query: %v", left)
-		}
-		return text, res.Stats.Spilled()
-	}
-	want, spilled := run("-1", 2)
+	want, spilled := runUnderLimit(t, q, "-1", 2)
 	if spilled != 0 || strings.Count(want, "\n") != 60_000 {
 		t.Fatalf("unlimited run: %d rows, spilled %d", strings.Count(want, "\n"), spilled)
 	}
 	for _, workers := range []int{1, 3} {
-		got, spilled := run("4MB", workers)
+		got, spilled := runUnderLimit(t, q, "4MB", workers)
 		if got != want {
 			g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
 			for i := range min(len(g), len(w)) {
@@ -187,29 +192,13 @@ func TestDistinctAggregateSpills(t *testing.T) {
 		fmt.Sprintf("SELECT k, count(DISTINCT s) AS n, min(DISTINCT s) AS lo, max(DISTINCT s) AS hi FROM `%s` GROUP BY k ORDER BY k", path),
 		fmt.Sprintf("SELECT count(DISTINCT s) AS n, max(DISTINCT s) AS hi FROM `%s`", path),
 	}
-	run := func(q, limit string, workers int) (string, int64) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		defer mem.AssertSize(t, 0)
-		cfg := quern.DefaultConfig()
-		cfg.Workers, cfg.Reducers, cfg.SplitSize, cfg.Allocator, cfg.TempDir = workers, workers, 1<<20, mem, t.TempDir()
-		db, err := quern.Open(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.Exec(context.Background(), "SET memory_limit = '"+limit+"'"); err != nil {
-			t.Fatal(err)
-		}
-		text, res := resultText(t, db, q)
-		return text, res.Stats.Spilled()
-	}
 	for _, q := range queries {
-		want, _ := run(q, "-1", 2)
+		want, _ := runUnderLimit(t, q, "-1", 2)
 		if strings.Count(want, "\n") == 0 {
 			t.Fatalf("%s: no rows", q)
 		}
 		for _, workers := range []int{1, 3} {
-			got, spilled := run(q, "4MB", workers)
+			got, spilled := runUnderLimit(t, q, "4MB", workers)
 			if got != want {
 				t.Errorf("%s\n%d workers, 4MB limit: the answer differs from the unlimited run", q, workers)
 			}
