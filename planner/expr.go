@@ -48,6 +48,10 @@ type Expr struct {
 	Name  string   `json:"n,omitempty"` // ExprColumn: display name; ExprCall: function name
 	Args  []*Expr  `json:"a,omitempty"`
 	Value Value    `json:"v,omitempty"` // ExprLiteral
+	// Hex marks a hexadecimal or bit literal (0x41, X'41', b'1'): a binary
+	// string that is a BIGINT UNSIGNED in numeric context (numOperand,
+	// Cast), as in MySQL.
+	Hex bool `json:"x,omitempty"`
 	// Sub is the plan of a subquery placeholder (calls named $scalar_subquery,
 	// $in_subquery, $exists_subquery); the engine runs it and replaces the
 	// placeholder with its values before the plan is lowered, so it never
@@ -130,7 +134,7 @@ func (e *Expr) Equal(o *Expr) bool {
 	if e == nil || o == nil {
 		return e == o
 	}
-	if e.Kind != o.Kind || e.Type != o.Type || e.Name != o.Name || e.Index != o.Index || e.Value != o.Value || len(e.Args) != len(o.Args) || e.Sub != o.Sub {
+	if e.Kind != o.Kind || e.Type != o.Type || e.Name != o.Name || e.Index != o.Index || e.Value != o.Value || e.Hex != o.Hex || len(e.Args) != len(o.Args) || e.Sub != o.Sub {
 		return false
 	}
 	for i := range e.Args {

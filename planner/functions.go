@@ -213,6 +213,9 @@ func ResolveCall(name string, args []*Expr) (*Expr, error) {
 // pair of types converts (an impossible value becomes NULL, as MySQL's
 // CAST does with a warning).
 func Cast(e *Expr, t Type) *Expr {
+	if n, ok := hexNumber(e); ok && t.Kind != KindString {
+		e = n
+	}
 	if e.Type == t {
 		return e
 	}
@@ -278,9 +281,33 @@ func boolLit(b bool) *Expr {
 	return Lit(v, Bool)
 }
 
+// hexNumber returns a hexadecimal or bit literal as the BIGINT UNSIGNED it
+// is in numeric context: its bytes big-endian, and past 64 bits the
+// largest value (MySQL clips it so, with a warning).
+func hexNumber(e *Expr) (*Expr, bool) {
+	if e.Kind != ExprLiteral || !e.Hex || e.Value.Null {
+		return nil, false
+	}
+	b := []byte(e.Value.S)
+	for len(b) > 0 && b[0] == 0 {
+		b = b[1:]
+	}
+	if len(b) > 8 {
+		return Lit(Value{U: math.MaxUint64}, Uint), true
+	}
+	var u uint64
+	for _, c := range b {
+		u = u<<8 | uint64(c)
+	}
+	return Lit(Value{U: u}, Uint), true
+}
+
 // numOperand converts an arithmetic operand to a number the way MySQL does:
 // booleans and dates as integers (a date as YYYYMMDD), strings as DOUBLE.
 func numOperand(e *Expr) *Expr {
+	if n, ok := hexNumber(e); ok {
+		return n
+	}
 	switch e.Type.Kind {
 	case KindBool, KindDate, KindDatetime:
 		return Cast(e, Int)

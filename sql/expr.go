@@ -318,7 +318,9 @@ func (x *exprBinder) literal(v *test_driver.ValueExpr) (*planner.Expr, error) {
 	case test_driver.KindMysqlDecimal:
 		return decimalLiteral(d.GetMysqlDecimal().String())
 	case test_driver.KindBinaryLiteral:
-		return planner.Lit(planner.Value{S: string(d.GetBinaryLiteral())}, planner.String), nil
+		lit := planner.Lit(planner.Value{S: string(d.GetBinaryLiteral())}, planner.String)
+		lit.Hex = true
+		return lit, nil
 	}
 	return nil, x.b.unsupported(v, "literal "+restore(v))
 }
