@@ -170,3 +170,37 @@ func heldBytes[T any](s []T, done int) int64 {
 // heapBacked remembers the big slices that mapping could not provide (out of
 // address space), so that bigFree leaves them to the collector.
 var heapBacked sync.Map
+
+// groupVals is the state of most accumulators: a value per group and
+// whether the group has had one (NULL until it has), in state arrays that
+// grow with the groups (growState) and go back as the groups are emitted
+// (bigRelease). Accumulators embed it for resize, reset, emitted, free and
+// size.
+type groupVals[T any] struct {
+	vals []T
+	seen []bool
+	done int // groups emitted and given back
+}
+
+func (s *groupVals[T]) resize(n int) {
+	s.vals = growState(s.vals, n)
+	s.seen = growState(s.seen, n)
+}
+
+func (s *groupVals[T]) reset() {
+	s.vals, s.seen, s.done = resetState(s.vals), resetState(s.seen), 0
+}
+
+func (s *groupVals[T]) emitted(n int) {
+	bigRelease(s.vals, s.done, n)
+	bigRelease(s.seen, s.done, n)
+	s.done = n
+}
+
+func (s *groupVals[T]) free() {
+	bigFree(s.vals)
+	bigFree(s.seen)
+	s.vals, s.seen = nil, nil
+}
+
+func (s *groupVals[T]) size() int64 { return heldBytes(s.vals, s.done) + heldBytes(s.seen, s.done) }

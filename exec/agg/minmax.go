@@ -45,37 +45,10 @@ func newMinMax(arg, result planner.Type, isMax bool) (accumulator, error) {
 // mmFixed handles every argument held as a plain number: BIGINT, DATETIME
 // (µs), BIGINT UNSIGNED, DOUBLE and DATE (days).
 type mmFixed[T cmp.Ordered] struct {
-	dt   arrow.DataType
-	max  bool
-	vals []T
-	seen []bool
-	done int // groups emitted and given back
+	dt  arrow.DataType
+	max bool
+	groupVals[T]
 }
-
-func (a *mmFixed[T]) resize(n int) {
-	a.vals = growState(a.vals, n)
-	a.seen = growState(a.seen, n)
-}
-
-func (a *mmFixed[T]) reset() {
-	a.vals = resetState(a.vals)
-	a.seen = resetState(a.seen)
-	a.done = 0
-}
-
-func (a *mmFixed[T]) emitted(n int) {
-	bigRelease(a.vals, a.done, n)
-	bigRelease(a.seen, a.done, n)
-	a.done = n
-}
-
-func (a *mmFixed[T]) free() {
-	bigFree(a.vals)
-	bigFree(a.seen)
-	a.vals, a.seen = nil, nil
-}
-
-func (a *mmFixed[T]) size() int64 { return heldBytes(a.vals, a.done) + heldBytes(a.seen, a.done) }
 
 func (a *mmFixed[T]) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
@@ -125,37 +98,10 @@ func (a *mmFixed[T]) result(mem memory.Allocator, from, to int) (arrow.Array, er
 // mmDecimal handles DECIMAL arguments (all of one scale, so the unscaled
 // integers compare directly).
 type mmDecimal struct {
-	dt   arrow.DataType
-	max  bool
-	vals []decimal128.Num
-	seen []bool
-	done int // groups emitted and given back
+	dt  arrow.DataType
+	max bool
+	groupVals[decimal128.Num]
 }
-
-func (a *mmDecimal) resize(n int) {
-	a.vals = growState(a.vals, n)
-	a.seen = growState(a.seen, n)
-}
-
-func (a *mmDecimal) reset() {
-	a.vals = resetState(a.vals)
-	a.seen = resetState(a.seen)
-	a.done = 0
-}
-
-func (a *mmDecimal) emitted(n int) {
-	bigRelease(a.vals, a.done, n)
-	bigRelease(a.seen, a.done, n)
-	a.done = n
-}
-
-func (a *mmDecimal) free() {
-	bigFree(a.vals)
-	bigFree(a.seen)
-	a.vals, a.seen = nil, nil
-}
-
-func (a *mmDecimal) size() int64 { return heldBytes(a.vals, a.done) + heldBytes(a.seen, a.done) }
 
 func (a *mmDecimal) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
@@ -196,36 +142,9 @@ func (a *mmDecimal) result(mem memory.Allocator, from, to int) (arrow.Array, err
 
 // mmBool handles BOOLEAN: MIN is AND, MAX is OR over the non-NULL values.
 type mmBool struct {
-	max  bool
-	vals []bool
-	seen []bool
-	done int // groups emitted and given back
+	max bool
+	groupVals[bool]
 }
-
-func (a *mmBool) resize(n int) {
-	a.vals = growState(a.vals, n)
-	a.seen = growState(a.seen, n)
-}
-
-func (a *mmBool) reset() {
-	a.vals = resetState(a.vals)
-	a.seen = resetState(a.seen)
-	a.done = 0
-}
-
-func (a *mmBool) emitted(n int) {
-	bigRelease(a.vals, a.done, n)
-	bigRelease(a.seen, a.done, n)
-	a.done = n
-}
-
-func (a *mmBool) free() {
-	bigFree(a.vals)
-	bigFree(a.seen)
-	a.vals, a.seen = nil, nil
-}
-
-func (a *mmBool) size() int64 { return heldBytes(a.vals, a.done) + heldBytes(a.seen, a.done) }
 
 func (a *mmBool) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]

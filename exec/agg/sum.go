@@ -213,38 +213,16 @@ func (a *decSum) result(mem memory.Allocator, from, to int) (arrow.Array, error)
 // floatSum sums DOUBLE arguments, and strings converted to DOUBLE by their
 // longest numeric prefix as MySQL does ('12abc' is 12, 'abc' is 0).
 type floatSum struct {
-	vals    []float64
-	seen    []bool
+	groupVals[float64]
 	scratch []float64
-	done    int // groups emitted and given back
-}
-
-func (a *floatSum) resize(n int) {
-	a.vals = growState(a.vals, n)
-	a.seen = growState(a.seen, n)
-}
-
-func (a *floatSum) reset() {
-	a.vals = resetState(a.vals)
-	a.seen = resetState(a.seen)
-	a.done = 0
 }
 
 func (a *floatSum) emitted(n int) {
-	bigRelease(a.vals, a.done, n)
-	bigRelease(a.seen, a.done, n)
-	a.done, a.scratch = n, nil
+	a.groupVals.emitted(n)
+	a.scratch = nil
 }
 
-func (a *floatSum) free() {
-	bigFree(a.vals)
-	bigFree(a.seen)
-	a.vals, a.seen = nil, nil
-}
-
-func (a *floatSum) size() int64 {
-	return heldBytes(a.vals, a.done) + heldBytes(a.seen, a.done) + capBytes(a.scratch)
-}
+func (a *floatSum) size() int64 { return a.groupVals.size() + capBytes(a.scratch) }
 
 func (a *floatSum) update(gids []uint32, args []arrow.Array) error {
 	col := args[0]
