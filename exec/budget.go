@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/quernsql/quern/planner"
 )
 
@@ -35,6 +37,17 @@ func OperatorBudget(limit int64) int64 {
 		return 0
 	}
 	return limit / 10 * 6
+}
+
+// RecordBytes is the size of rec's buffers (of the whole buffers when rec
+// is a slice: that is what holding it keeps), the measure reservations
+// charge for a batch held.
+func RecordBytes(rec arrow.Record) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		n += int64(c.Data().SizeInBytes())
+	}
+	return n
 }
 
 // NewBudget returns a budget of limit bytes (<= 0: unlimited, but still

@@ -104,7 +104,7 @@ func (j *HashJoin) buildTable(ctx context.Context) error {
 		}
 		if j.res != nil {
 			// Held, copied by the concatenation below, and indexed.
-			need := 2*recordBytes(rec) + keyBytes(rec, j.spec.BuildKeys) + rec.NumRows()*tableRowBytes
+			need := 2*exec.RecordBytes(rec) + keyBytes(rec, j.spec.BuildKeys) + rec.NumRows()*tableRowBytes
 			if !j.res.Grow(need) {
 				return j.res.Exceeded(need)
 			}
@@ -154,7 +154,7 @@ func (j *HashJoin) buildTable(ctx context.Context) error {
 			}
 		}
 		if j.res != nil {
-			if held := recordBytes(j.buildRec) + j.ints.bytes(); !j.res.Resize(held) {
+			if held := exec.RecordBytes(j.buildRec) + j.ints.bytes(); !j.res.Resize(held) {
 				return j.res.Exceeded(held - j.res.Held())
 			}
 		}
@@ -176,7 +176,7 @@ func (j *HashJoin) buildTable(ctx context.Context) error {
 	}
 	if j.res != nil {
 		// What is held from now on: the one copy and the table.
-		if held := recordBytes(j.buildRec) + keyLen + n*tableRowBytes; !j.res.Resize(held) {
+		if held := exec.RecordBytes(j.buildRec) + keyLen + n*tableRowBytes; !j.res.Resize(held) {
 			return j.res.Exceeded(held - j.res.Held())
 		}
 	}
@@ -193,16 +193,6 @@ func (j *HashJoin) intKeys() bool {
 	b := j.build.Schema().Field(j.spec.BuildKeys[0]).Type
 	p := j.probe.Schema().Field(j.spec.ProbeKeys[0]).Type
 	return intKeyed(b) && arrow.TypeEqual(b, p)
-}
-
-// recordBytes is the size of rec's buffers (of the whole buffers when rec
-// is a slice: that is what holding it keeps).
-func recordBytes(rec arrow.Record) int64 {
-	var n int64
-	for _, c := range rec.Columns() {
-		n += int64(c.Data().SizeInBytes())
-	}
-	return n
 }
 
 // keyBytes estimates the bytes of rec's encoded keys.

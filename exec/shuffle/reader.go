@@ -181,7 +181,7 @@ func (r *Reader) giveBack(i int) {
 		r.out.Release() // the relabelled view of rec
 		r.out = nil
 	}
-	n := recordBytes(rec)
+	n := exec.RecordBytes(rec)
 	rec.Release()
 	r.spooled[i] = nil
 	if res := r.taken.res; res != nil {

@@ -229,7 +229,7 @@ func (w *Writer) flushPart(pw *partWriter) error {
 // in the spool while the spool has room.
 func (w *Writer) emit(pw *partWriter, rec arrow.Record) error {
 	if w.inSpool(pw) {
-		size := recordBytes(rec)
+		size := exec.RecordBytes(rec)
 		if w.spoolReserve(pw, size) {
 			if !rec.Schema().Equal(w.schema) {
 				rec = array.NewRecordBatch(w.schema, rec.Columns(), rec.NumRows())
