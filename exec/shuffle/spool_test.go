@@ -2,6 +2,7 @@ package shuffle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -209,5 +210,51 @@ func TestSpoolResultDropped(t *testing.T) {
 	spool.RemovePrefix(dir + "/")
 	if budget.Used() != 0 {
 		t.Fatalf("%d bytes still charged after the job's removal", budget.Used())
+	}
+}
+
+// TestTakenPartitionIsGone: a partition a taking reader took is not there
+// for a second reader, which gets a FetchError naming it (the scheduler
+// then re-runs the task that wrote it), and its charge is back.
+func TestTakenPartitionIsGone(t *testing.T) {
+	mem := checkedMem(t)
+	env := exec.Env{Alloc: mem, BatchSize: 16}
+	spool, budget := NewSpool(0), exec.NewBudget(1<<30)
+	all := testData(mem, 50, 9)
+	defer all.Release()
+	w, err := NewWriter(t.TempDir(), "part", all.Schema(), nil, 1, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.UseSpool(spool)
+	w.HoldResult(budget)
+	if err := w.Write(all); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := infos[0].Path
+	first, err := NewTakingReader(spool, []string{path}, all.Schema(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := readAll(t, first); len(rows) != 50 {
+		t.Fatalf("first reader: %d rows, want 50", len(rows))
+	}
+	first.Close()
+	second, err := NewTakingReader(spool, []string{path}, all.Schema(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	_, err = second.Next(context.Background())
+	var fe *FetchError
+	if !errors.As(err, &fe) || fe.Path != path {
+		t.Fatalf("second read: %v, want a FetchError for %s", err, path)
+	}
+	if budget.Used() != 0 {
+		t.Fatalf("%d bytes still charged", budget.Used())
 	}
 }
