@@ -194,13 +194,7 @@ func (r *Reservation) Grow(n int64) bool {
 		r.held += n
 		return true
 	}
-	if !r.budget.reserve(n) {
-		return false
-	}
-	if n > 0 {
-		r.held += n
-	}
-	return true
+	return r.Try(n)
 }
 
 // Try asks for n more bytes without the floors of Grow, and reports

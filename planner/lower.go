@@ -324,7 +324,7 @@ func (l *lowering) aggregate(agg *Aggregate) (openStage, error) {
 		// (keys, x) rows. Finding those is a GROUP BY keys, x, with a
 		// combiner on the map side and a table that spills like any, where
 		// keeping every x of a group in one filter could not.
-		dedupe := Schema(pre.schema)
+		dedupe := pre.schema // keys, then the argument: all grouped on
 		preOp := &Op{Kind: OpProject, Input: source, Schema: pre.schema, Exprs: pre.exprs}
 		o.root = &Op{Kind: OpAggregate, Mode: AggPartial, Input: preOp, Schema: dedupe, Groups: columnRefs(dedupe, 0)}
 		plain := make([]AggCall, len(preAggs))
