@@ -101,16 +101,7 @@ func benchAggEnv(b *testing.B, n int, keys []planner.Type, distinct []int, newEn
 		if err != nil {
 			b.Fatal(err)
 		}
-		for {
-			_, err := op.Next(context.Background())
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		op.Close()
+		runToEnd(b, op)
 		spilled += env.Budget.Spilled()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
@@ -319,16 +310,23 @@ func BenchmarkAggregateQ3(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for {
-			_, err := op.Next(context.Background())
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		op.Close()
+		runToEnd(b, op)
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// runToEnd reads op to the end, failing the benchmark on an error, and
+// closes it.
+func runToEnd(b *testing.B, op exec.Operator) {
+	b.Helper()
+	for {
+		_, err := op.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	op.Close()
 }
