@@ -462,18 +462,26 @@ func TestLimit(t *testing.T) {
 	}
 }
 
-func BenchmarkSort(b *testing.B) {
+// benchInput is a million rows of (k, v) in batches of the default size:
+// k a random BIGINT or its base-36 string, v the row number.
+type benchInput struct {
+	name   string
+	schema *arrow.Schema
+	recs   []arrow.Record
+	bytes  int64 // logicalBytes of all the batches
+}
+
+func benchInputs() []benchInput {
 	rng := rand.New(rand.NewPCG(8, 8))
 	mem := memory.NewGoAllocator()
-	const n = 1 << 20
+	var out []benchInput
 	for _, tc := range []struct {
 		name string
 		dt   arrow.DataType
 	}{{"int64", arrow.PrimitiveTypes.Int64}, {"string", arrow.BinaryTypes.String}} {
-		schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: tc.dt, Nullable: true}, {Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
-		bld := array.NewRecordBuilder(mem, schema)
-		var recs []arrow.Record
-		for i := 0; i < n; i++ {
+		in := benchInput{name: tc.name, schema: arrow.NewSchema([]arrow.Field{{Name: "k", Type: tc.dt, Nullable: true}, {Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)}
+		bld := array.NewRecordBuilder(mem, in.schema)
+		for i := 0; i < benchRows; i++ {
 			x := rng.Int64()
 			if sb, ok := bld.Field(0).(*array.StringBuilder); ok {
 				sb.Append(strconv.FormatInt(x, 36))
@@ -482,13 +490,23 @@ func BenchmarkSort(b *testing.B) {
 			}
 			bld.Field(1).(*array.Int64Builder).Append(int64(i))
 			if (i+1)%exec.DefaultBatchSize == 0 {
-				recs = append(recs, bld.NewRecordBatch())
+				in.recs = append(in.recs, bld.NewRecordBatch())
+				in.bytes += logicalBytes(in.recs[len(in.recs)-1])
 			}
 		}
 		bld.Release()
-		b.Run(tc.name, func(b *testing.B) {
+		out = append(out, in)
+	}
+	return out
+}
+
+const benchRows = 1 << 20
+
+func BenchmarkSort(b *testing.B) {
+	for _, in := range benchInputs() {
+		b.Run(in.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				src := &replay{schema: schema, recs: recs}
+				src := &replay{schema: in.schema, recs: in.recs}
 				op, err := NewSort(src, []planner.SortKey{{Col: 0}}, exec.DefaultEnv())
 				if err != nil {
 					b.Fatal(err)
@@ -500,7 +518,7 @@ func BenchmarkSort(b *testing.B) {
 				}
 				op.Close()
 			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
 }

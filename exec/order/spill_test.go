@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quernsql/quern/exec"
@@ -462,32 +461,9 @@ func TestBudgetedUnspilled(t *testing.T) {
 }
 
 func BenchmarkSortSpill(b *testing.B) {
-	rng := rand.New(rand.NewPCG(8, 8))
-	mem := memory.NewGoAllocator()
-	const n = 1 << 20
-	for _, tc := range []struct {
-		name string
-		dt   arrow.DataType
-	}{{"int64", arrow.PrimitiveTypes.Int64}, {"string", arrow.BinaryTypes.String}} {
-		schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: tc.dt, Nullable: true}, {Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
-		bld := array.NewRecordBuilder(mem, schema)
-		var recs []arrow.Record
-		var data int64
-		for i := 0; i < n; i++ {
-			x := rng.Int64()
-			if sb, ok := bld.Field(0).(*array.StringBuilder); ok {
-				sb.Append(strconv.FormatInt(x, 36))
-			} else {
-				bld.Field(0).(*array.Int64Builder).Append(x)
-			}
-			bld.Field(1).(*array.Int64Builder).Append(int64(i))
-			if (i+1)%exec.DefaultBatchSize == 0 {
-				recs = append(recs, bld.NewRecordBatch())
-				data += logicalBytes(recs[len(recs)-1])
-			}
-		}
-		bld.Release()
-		b.Run(tc.name, func(b *testing.B) {
+	for _, in := range benchInputs() {
+		schema, recs, data := in.schema, in.recs, in.bytes
+		b.Run(in.name, func(b *testing.B) {
 			var spilled int64
 			for i := 0; i < b.N; i++ {
 				budget := exec.NewBudget(data / 4)
@@ -508,7 +484,7 @@ func BenchmarkSortSpill(b *testing.B) {
 				op.Close()
 				spilled = budget.Spilled()
 			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 			b.ReportMetric(float64(spilled)/float64(data), "spilled/data")
 		})
 	}
