@@ -32,48 +32,34 @@ func FuzzCounter(f *testing.F) {
 		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		want := map[string]int64{}
-		rd, err := NewReader(path, Range{0, int64(len(data))}, mem, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			rec, err := rd.Next(context.Background())
-			if errors.Is(err, io.EOF) {
-				break
-			}
+		// words tallies what a Reader over r of file p yields.
+		words := func(p string, r Range) map[string]int64 {
+			got := map[string]int64{}
+			rd, err := NewReader(p, r, mem, 5)
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := rec.Column(0).(*array.String)
-			for i := 0; i < w.Len(); i++ {
-				want[w.Value(i)]++
+			defer rd.Close()
+			for {
+				rec, err := rd.Next(context.Background())
+				if errors.Is(err, io.EOF) {
+					return got
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := rec.Column(0).(*array.String)
+				for i := 0; i < w.Len(); i++ {
+					got[w.Value(i)]++
+				}
 			}
 		}
-		rd.Close()
+		want := words(path, Range{0, int64(len(data))})
 		gz := path + ".gz"
 		if err := compressed.WriteFile(gz, data); err != nil {
 			t.Fatal(err)
 		}
-		gzWords := map[string]int64{}
-		rd, err = NewReader(gz, Range{0, 1}, mem, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			rec, err := rd.Next(context.Background())
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := rec.Column(0).(*array.String)
-			for i := 0; i < w.Len(); i++ {
-				gzWords[w.Value(i)]++
-			}
-		}
-		rd.Close()
+		gzWords := words(gz, Range{0, 1})
 		if len(gzWords) != len(want) {
 			t.Fatalf("gzipped reader found %d distinct words, plain %d", len(gzWords), len(want))
 		}
