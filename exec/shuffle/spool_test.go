@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/quernsql/quern/exec"
 )
 
@@ -109,6 +111,26 @@ func TestSpoolAbort(t *testing.T) {
 	}
 }
 
+// writeResult writes rec as a query's result (one partition, HoldResult
+// on budget) through spool under dir, and returns what Commit published.
+func writeResult(t *testing.T, dir string, rec arrow.Record, spool *Spool, budget *exec.Budget, env exec.Env) PartitionInfo {
+	t.Helper()
+	w, err := NewWriter(dir, "part", rec.Schema(), nil, 1, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.UseSpool(spool)
+	w.HoldResult(budget)
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return infos[0]
+}
+
 // TestSpoolResult: a result writer keeps its output in the spool past the
 // spool's own budget while the query's budget grants it, its reader takes
 // it out and gives the budget back batch by batch, and a result over the
@@ -123,20 +145,8 @@ func TestSpoolResult(t *testing.T) {
 			budget := exec.NewBudget(limit)
 			all := testData(mem, 200, 7)
 			defer all.Release()
-			w, err := NewWriter(dir, "part", all.Schema(), nil, 1, env)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.UseSpool(spool)
-			w.HoldResult(budget)
-			if err := w.Write(all); err != nil {
-				t.Fatal(err)
-			}
-			infos, err := w.Commit()
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := infos[0].Path
+			info := writeResult(t, dir, all, spool, budget, env)
+			path := info.Path
 			_, statErr := os.Stat(path)
 			inMem := spool.Has(path)
 			switch {
@@ -145,8 +155,8 @@ func TestSpoolResult(t *testing.T) {
 			case limit < 1<<20 && (inMem || statErr != nil):
 				t.Fatalf("result over the budget: in the spool %v, file error %v", inMem, statErr)
 			}
-			if inMem && budget.Used() != infos[0].Bytes {
-				t.Fatalf("the result's %d bytes are charged %d", infos[0].Bytes, budget.Used())
+			if inMem && budget.Used() != info.Bytes {
+				t.Fatalf("the result's %d bytes are charged %d", info.Bytes, budget.Used())
 			}
 			if spool.Used() != 0 {
 				t.Fatalf("the spool's own budget holds %d bytes", spool.Used())
@@ -192,18 +202,7 @@ func TestSpoolResultDropped(t *testing.T) {
 	spool, budget := NewSpool(0), exec.NewBudget(1<<30)
 	all := testData(mem, 100, 8)
 	defer all.Release()
-	w, err := NewWriter(dir+"/a1", "part", all.Schema(), nil, 1, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.UseSpool(spool)
-	w.HoldResult(budget)
-	if err := w.Write(all); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	writeResult(t, dir+"/a1", all, spool, budget, env)
 	if budget.Used() == 0 {
 		t.Fatal("nothing charged")
 	}
@@ -222,20 +221,7 @@ func TestTakenPartitionIsGone(t *testing.T) {
 	spool, budget := NewSpool(0), exec.NewBudget(1<<30)
 	all := testData(mem, 50, 9)
 	defer all.Release()
-	w, err := NewWriter(t.TempDir(), "part", all.Schema(), nil, 1, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.UseSpool(spool)
-	w.HoldResult(budget)
-	if err := w.Write(all); err != nil {
-		t.Fatal(err)
-	}
-	infos, err := w.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := infos[0].Path
+	path := writeResult(t, t.TempDir(), all, spool, budget, env).Path
 	first, err := NewTakingReader(spool, []string{path}, all.Schema(), env)
 	if err != nil {
 		t.Fatal(err)
